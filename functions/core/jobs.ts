@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * Queue messages. Every job names its schema version so a worker deployed before or after a
+ * change can tell what it holds; a worker refuses (and dead-letters) what it cannot parse.
+ * Handlers must be idempotent: SQS delivers at least once.
+ */
+const registryEvent = z.object({
+  version: z.literal(1),
+  kind: z.literal('registry-event'),
+  /** Unique per event: consumers de-duplicate redeliveries on it. */
+  id: z.string().min(1),
+  action: z.enum(['push', 'pull', 'delete']),
+  repository: z.string().min(1),
+  digest: z.string().min(1),
+  tag: z.string().optional(),
+  mediaType: z.string().optional(),
+  actor: z.string().optional(),
+  at: z.string(),
+});
+
+const deleteBlob = z.object({
+  version: z.literal(1),
+  kind: z.literal('gc-blob'),
+  id: z.string().min(1),
+  digest: z.string().min(1),
+});
+
+export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob]);
+
+export type Job = z.infer<typeof jobSchema>;
+export type JobKind = Job['kind'];
+export type RegistryEvent = z.infer<typeof registryEvent>;
+
+/** Parses an untrusted message body; throws a ZodError when it is not a known job. */
+export function parseJob(body: unknown): Job {
+  return jobSchema.parse(body);
+}

@@ -1,0 +1,26 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from '../app-env.js';
+import { OciError } from '../core/errors.js';
+
+/**
+ * The single place errors become responses: an OciError as the spec's JSON body, Hono's own
+ * HTTPException as it is, anything else as a logged 500 carrying the request id.
+ */
+export function renderError(error: Error, c: Context<AppEnv>): Response {
+  if (error instanceof OciError) {
+    const body = c.req.method === 'HEAD' ? null : JSON.stringify(error.toBody());
+    return new Response(body, {
+      status: error.status,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...error.headers },
+    });
+  }
+  if (error instanceof HTTPException) return error.getResponse();
+  const requestId = c.get('requestId');
+  console.error(JSON.stringify({ level: 'error', requestId, message: error.message, stack: error.stack }));
+  const internal = new OciError('INTERNAL', 'internal error', { requestId });
+  return new Response(c.req.method === 'HEAD' ? null : JSON.stringify(internal.toBody()), {
+    status: 500,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
+}
