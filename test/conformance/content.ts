@@ -23,7 +23,7 @@ export interface Descriptor {
 
 /** Bytes and what a manifest says about them. */
 export interface Content {
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   digest: string;
   descriptor: Descriptor;
 }
@@ -36,7 +36,7 @@ export function sha512(bytes: Uint8Array | string): string {
   return `sha512:${createHash('sha512').update(bytes).digest('hex')}`;
 }
 
-export function content(bytes: Uint8Array, mediaType: string, annotations?: Record<string, string>): Content {
+export function content(bytes: Uint8Array<ArrayBuffer>, mediaType: string, annotations?: Record<string, string>): Content {
   const digest = sha256(bytes);
   return { bytes, digest, descriptor: { mediaType, digest, size: bytes.byteLength, ...(annotations ? { annotations } : {}) } };
 }

@@ -28,7 +28,7 @@ async function expectNoBlob(name: string, digest: string): Promise<void> {
   expect(response.status).toBe(404);
 }
 
-function put(location: string, digest: string, body?: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
+function put(location: string, digest: string, body?: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
   return target.fetch(withQuery(location, { digest }), {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream', ...headers },
