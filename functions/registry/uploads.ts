@@ -33,6 +33,11 @@ export interface ChunkRange {
 const runningHashes = new Map<string, { hash: Hash; algorithm: DigestAlgorithm; offset: number }>();
 const maxRunningHashes = 10_000;
 
+/** Drops every running hash, as a restart or a move to another process does. */
+export function forgetRunningHashes(): void {
+  runningHashes.clear();
+}
+
 function rememberHash(id: string, entry: { hash: Hash; algorithm: DigestAlgorithm; offset: number }): void {
   runningHashes.delete(id);
   runningHashes.set(id, entry);
@@ -103,7 +108,16 @@ export class Uploads {
     runningHashes.delete(session.id);
     let seen = 0;
     const tapped = async function* () {
-      for await (const chunk of body) {
+      const iterator = body[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          throw new OciError('BLOB_UPLOAD_INVALID', 'the request body ended before it was complete', { error: String(error) });
+        }
+        if (next.done) return;
+        const chunk = next.value;
         seen += chunk.byteLength;
         if (limit !== undefined && seen > limit) throw tooLarge(limit, undefined);
         if (expected !== null && seen > expected) throw new OciError('SIZE_INVALID', 'body is longer than declared', { expected });
