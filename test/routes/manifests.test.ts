@@ -104,7 +104,7 @@ describe('manifests: happy paths', () => {
 });
 
 describe('manifests: bad input', () => {
-  const put = (path: string, body: string | Uint8Array, contentType = ociManifest) =>
+  const put = (path: string, body: string | Uint8Array<ArrayBuffer>, contentType = ociManifest) =>
     registry.request(path, { method: 'PUT', body, headers: { 'content-type': contentType } });
 
   test('invalid JSON, wrong shapes and schema 1 are MANIFEST_INVALID', async () => {

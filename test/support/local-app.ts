@@ -34,12 +34,12 @@ export async function localRegistry(config: Partial<RegistryConfig> = {}): Promi
   };
 }
 
-export function bytesOf(text: string): Uint8Array {
+export function bytesOf(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text);
 }
 
 /** Pushes a blob monolithically (POST ?digest=) and returns its digest. */
-export async function pushBlob(registry: LocalRegistry, repository: string, content: Uint8Array): Promise<string> {
+export async function pushBlob(registry: LocalRegistry, repository: string, content: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = digestOf(content);
   const response = await registry.request(`/v2/${repository}/blobs/uploads/?digest=${digest}`, {
     method: 'POST',
