@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { resolve } from 'node:path';
 import { createApp } from '../app.js';
+import { sweepLocalStorage } from './janitor.js';
 import { createLocalDeps } from './local-deps.js';
 
 /**
@@ -16,6 +17,14 @@ const app = createApp(deps);
 const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
   console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, dataDir }));
 });
+
+const sweep = () =>
+  sweepLocalStorage(deps.table, deps.blobs).catch((error: unknown) => {
+    console.error(JSON.stringify({ level: 'error', message: 'storage sweep failed', error: String(error) }));
+  });
+void sweep();
+const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
+sweeper.unref();
 
 async function shutdown(): Promise<void> {
   server.close();

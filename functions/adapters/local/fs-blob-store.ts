@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -110,6 +110,20 @@ export class FsBlobStore implements BlobStore {
     }
     await mkdir(join(target, '..'), { recursive: true });
     await rename(source, target);
+  }
+
+  /**
+   * Ids of uploads whose bytes were last written before `olderThan`: candidates for the janitor,
+   * which frees those no session claims any more (S3 does the same with a lifecycle rule).
+   */
+  async staleUploads(olderThan: Date): Promise<string[]> {
+    await this.init();
+    const stale: string[] = [];
+    for (const name of await readdir(this.uploadsDir)) {
+      const info = await stat(join(this.uploadsDir, name)).catch(() => null);
+      if (info && info.mtime < olderThan) stale.push(name);
+    }
+    return stale;
   }
 
   async abortUpload(uploadId: string): Promise<void> {
