@@ -108,10 +108,9 @@ export class TableJobQueue implements JobQueue {
         this.options.onDeadLetter?.(job, error);
       } else {
         const due = Date.now() + this.options.retryDelayMs * 2 ** (receives - 1);
-        await this.table.transact([
-          { delete: { pk: item.pk, sk: item.sk } },
-          { put: { ...item, sk: sortKey(due, job.id ?? item.sk), receives } },
-        ]);
+        const sk = sortKey(due, job.id ?? item.sk);
+        if (sk === item.sk) await this.table.put({ ...item, receives });
+        else await this.table.transact([{ delete: { pk: item.pk, sk: item.sk } }, { put: { ...item, sk, receives } }]);
       }
       return true;
     }
