@@ -43,30 +43,20 @@ function liveTarget(base: string): Target {
 async function inProcessTarget(): Promise<Target> {
   // Loaded here rather than at the top so a run against a live server needs none of Berth's
   // adapters (native SQLite included) to load.
-  const [{ createApp }, { defaultRegistryConfig }, { FsBlobStore }, { SqliteTable }, { TableJobQueue }] =
-    await Promise.all([
-      import('../../functions/app.js'),
-      import('../../functions/app-env.js'),
-      import('../../functions/adapters/local/fs-blob-store.js'),
-      import('../../functions/adapters/local/sqlite-table.js'),
-      import('../../functions/adapters/local/table-job-queue.js'),
-    ]);
+  const [{ createApp }, { createLocalDeps }] = await Promise.all([
+    import('../../functions/app.js'),
+    import('../../functions/entry/local-deps.js'),
+  ]);
   const dir = await mkdtemp(join(tmpdir(), 'berth-conformance-'));
-  const table = new SqliteTable(join(dir, 'berth.sqlite'));
-  const app = createApp({
-    blobs: new FsBlobStore(join(dir, 'blobs')),
-    table,
-    queue: new TableJobQueue(table),
-    config: defaultRegistryConfig,
-  });
+  // The embedded default exactly as `npm start` wires it: filesystem blobs, SQLite, table queue.
+  const deps = createLocalDeps(dir);
+  const app = createApp(deps);
   return {
     name: 'Berth in-process',
-    fetch: async (url, init = {}) => {
-      const target = new URL(url, inProcessOrigin);
-      return app.request(target.toString(), withWireHeaders(init));
-    },
+    fetch: async (url, init = {}) => app.request(new URL(url, inProcessOrigin).toString(), withWireHeaders(init)),
     close: async () => {
-      table.close();
+      await deps.queue.stop();
+      deps.table.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
