@@ -58,6 +58,18 @@ describe('end-2 blobs', () => {
     expect(await bodyBytes(response)).toEqual(layer.bytes.subarray(100, 200));
   });
 
+  test('a suffix Range answers the last bytes', async () => {
+    const response = await target.fetch(`/v2/${repository}/blobs/${layer.digest}`, { headers: { range: 'bytes=-10' } });
+    expect(response.status).toBe(206);
+    expect(await bodyBytes(response)).toEqual(layer.bytes.subarray(layer.bytes.byteLength - 10));
+  });
+
+  test('a Range past the end answers 416', async () => {
+    const response = await target.fetch(`/v2/${repository}/blobs/${layer.digest}`, { headers: { range: `bytes=${layer.bytes.byteLength + 10}-` } });
+    expect(response.status).toBe(416);
+    expect(response.headers.get('content-range')).toBe(`bytes */${layer.bytes.byteLength}`);
+  });
+
   test('GET of an unknown blob is 404 BLOB_UNKNOWN', async () => {
     await expectOciError(await target.fetch(`/v2/${repository}/blobs/${unknownDigest()}`), 404, 'BLOB_UNKNOWN');
   });
