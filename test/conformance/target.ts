@@ -8,8 +8,6 @@ import { join } from 'node:path';
  * (`http://127.0.0.1:5000`) the same tests run against any live registry, Berth or a peer.
  */
 export interface Target {
-  /** What is under test, for messages. */
-  readonly name: string;
   /**
    * Sends one request. `url` is a path on the registry (`/v2/...`) or an absolute URL taken from
    * a `Location` header, which the spec lets point at another host. Redirects are never followed.
@@ -29,7 +27,6 @@ export async function openTarget(): Promise<Target> {
 
 function liveTarget(base: string): Target {
   return {
-    name: base,
     fetch: (url, init = {}) =>
       fetch(new URL(url, base), {
         ...init,
@@ -52,7 +49,6 @@ async function inProcessTarget(): Promise<Target> {
   const deps = createLocalDeps(dir);
   const app = createApp(deps);
   return {
-    name: 'Berth in-process',
     fetch: async (url, init = {}) => app.request(new URL(url, inProcessOrigin).toString(), withWireHeaders(init)),
     close: async () => {
       await deps.queue.stop();
