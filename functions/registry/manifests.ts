@@ -196,6 +196,7 @@ export class Manifests {
 
   /** end-8a/8b: tags in lexical order, `n` at most, after `last`. */
   async tags(repository: string, n: number | undefined, last: string | undefined): Promise<{ tags: string[]; more: boolean }> {
+    if (n === 0) return { tags: [], more: false };
     const items = await this.deps.table.query(keys.repository(repository).pk, {
       prefix: 'tag#',
       after: last !== undefined ? `tag#${last}` : undefined,
@@ -226,6 +227,7 @@ export class Manifests {
 
   /** The catalog: repository names in lexical order, `n` at most, after `last`. */
   async catalog(n: number | undefined, last: string | undefined): Promise<{ repositories: string[]; more: boolean }> {
+    if (n === 0) return { repositories: [], more: false };
     const items = await this.deps.table.query('catalog', { after: last, limit: n === undefined ? undefined : n + 1 });
     const names = items.map((item) => item.sk);
     if (n !== undefined && names.length > n) return { repositories: names.slice(0, n), more: true };
