@@ -123,7 +123,7 @@ async function createTable(dynamodb: DynamoDBClient, table: string): Promise<voi
   });
 }
 
-async function createQueues(
+export async function createQueues(
   sqs: SQSClient,
   queue: string,
   overrides: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number },
