@@ -14,6 +14,12 @@ export interface UploadSession {
   /** Bumped on every accepted write: concurrent writers to one session cannot both win. */
   version: number;
   startedAt: string;
+  /**
+   * The digest the bytes were verified against, recorded just before their commit: from then on
+   * the blob store may have moved them out of the upload, so the session only takes a PUT of
+   * this digest, which finishes the commit without reading them again.
+   */
+  committing?: string;
 }
 
 /** Inclusive byte positions a chunk claims (the request's Content-Range). */
@@ -86,7 +92,14 @@ export class Uploads {
   async get(repository: string, id: string): Promise<UploadSession> {
     const item = /^[0-9a-f-]{36}$/.test(id) ? await this.deps.table.get(keys.uploadSession(id)) : null;
     if (!item || item.repository !== repository) throw new OciError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
-    return { id, repository, state: item.state as UploadState, version: item.version as number, startedAt: item.startedAt as string };
+    return {
+      id,
+      repository,
+      state: item.state as UploadState,
+      version: item.version as number,
+      startedAt: item.startedAt as string,
+      ...(typeof item.committing === 'string' ? { committing: item.committing } : {}),
+    };
   }
 
   /**
@@ -109,6 +122,9 @@ export class Uploads {
   }
 
   private async appendNow(session: UploadSession, body: AsyncIterable<Uint8Array>, range: ChunkRange | null, contentLength: number | null): Promise<UploadSession> {
+    if (session.committing) {
+      throw new OciError('BLOB_UPLOAD_INVALID', 'the upload is complete and being committed: finish it with PUT ?digest=', { uuid: session.id, digest: session.committing });
+    }
     const offset = session.state.size;
     if (range && range.start !== offset) {
       throw new OciError('BLOB_UPLOAD_INVALID', `chunk must start at byte ${offset}`, { expected: offset, got: range.start }, {
@@ -149,14 +165,19 @@ export class Uploads {
     if (expected !== null && seen !== expected) {
       throw new OciError('SIZE_INVALID', 'body is shorter than declared', { expected, received: seen });
     }
-    const next: UploadSession = { ...session, state, version: session.version + 1 };
+    const next = await this.save({ ...session, state, version: session.version + 1 }, session.version);
+    if (hash) rememberHash(session.id, { ...hash, offset: state.size });
+    return next;
+  }
+
+  /** Writes the session if nobody wrote it since `version`. */
+  private async save(next: UploadSession, version: number): Promise<UploadSession> {
     try {
-      await this.deps.table.put(this.item(next), { equals: { version: session.version } });
+      await this.deps.table.put(this.item(next), { equals: { version } });
     } catch (error) {
-      if (error instanceof ConditionFailedError) throw new OciError('BLOB_UPLOAD_INVALID', 'the upload was changed or closed by another request', { uuid: session.id });
+      if (error instanceof ConditionFailedError) throw new OciError('BLOB_UPLOAD_INVALID', 'the upload was changed or closed by another request', { uuid: next.id });
       throw error;
     }
-    if (hash) rememberHash(session.id, { ...hash, offset: state.size });
     return next;
   }
 
@@ -171,10 +192,19 @@ export class Uploads {
 
   private async finishNow(session: UploadSession, digest: Digest): Promise<{ size: number }> {
     const size = session.state.size;
-    const computed = await this.digestOf(session, digest.algorithm);
-    if (computed !== digest.value) {
+    if (session.committing === undefined) {
+      const computed = await this.digestOf(session, digest.algorithm);
+      if (computed !== digest.value) {
+        await this.discard(session);
+        throw new OciError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: digest.value, computed });
+      }
+      // A commit may move the bytes out of the upload before the session below is closed; a
+      // crash in between would leave an open session whose bytes are gone, and every retry of
+      // this PUT failing. Recorded first, the verified digest lets a retry finish the commit.
+      session = await this.save({ ...session, committing: digest.value, version: session.version + 1 }, session.version);
+    } else if (session.committing !== digest.value) {
       await this.discard(session);
-      throw new OciError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: digest.value, computed });
+      throw new OciError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: digest.value, verified: session.committing });
     }
     await this.deps.blobs.commitUpload(session.id, session.state, digest.value);
     const now = this.now();
