@@ -194,10 +194,14 @@ export class Manifests {
     const manifest = await this.resolve(repository, reference);
     if (!manifest) return null;
     const tags = await this.deps.table.query(keys.tagIndex(repository, manifest.digest), { index: 'gsi1' });
-    const ops: WriteOp[] = [{ delete: keys.manifest(repository, manifest.digest) }];
-    for (const tag of tags) ops.push({ delete: { pk: tag.pk, sk: tag.sk }, condition: { equals: { digest: manifest.digest } } });
-    if (manifest.subject) ops.push({ delete: keys.referrer(repository, manifest.subject, manifest.digest) });
-    for (let i = 0; i < ops.length; i += 100) await this.deps.table.transact(ops.slice(i, i + 100));
+    const ops: WriteOp[] = tags.map((tag) => ({ delete: { pk: tag.pk, sk: tag.sk }, condition: { equals: { digest: manifest.digest } } }));
+    const last: WriteOp[] = [{ delete: keys.manifest(repository, manifest.digest) }];
+    if (manifest.subject) last.push({ delete: keys.referrer(repository, manifest.subject, manifest.digest) });
+    // More than one transaction's worth of tags: tags go first and the manifest (with its referrer
+    // entry) last, so a crash in between leaves a manifest with fewer tags, never a tag naming a
+    // manifest that is gone (which a repeated DELETE, answering 404, could no longer clean up).
+    while (ops.length + last.length > 100) await this.deps.table.transact(ops.splice(0, 100));
+    await this.deps.table.transact([...ops, ...last]);
     return manifest;
   }
 
