@@ -7,7 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,8 +219,18 @@ export interface TempDir {
 }
 
 export async function makeTempDir(prefix: string): Promise<TempDir> {
-  // Short names: unix socket paths must stay under 108 bytes.
-  const path = await mkdtemp(join(tmpdir(), `berth-${prefix}-`));
+  // Short names (unix socket paths must stay under 108 bytes) in lower case (podman derives
+  // image names from `oci:` paths, and image names must be lower case).
+  let path = '';
+  for (let attempt = 0; ; attempt += 1) {
+    path = join(tmpdir(), `berth-${prefix}-${randomBytes(4).toString('hex')}`);
+    try {
+      await mkdir(path, { mode: 0o700 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 10) throw error;
+    }
+  }
   return {
     path,
     remove: () => rm(path, { recursive: true, force: true, maxRetries: 3 }),
