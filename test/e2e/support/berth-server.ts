@@ -30,7 +30,7 @@ export async function startBerthServer(options: BerthServerOptions = {}): Promis
     runs += 1;
     const daemon = startDaemon(`berth#${runs}`, process.execPath, ['--import', 'tsx', 'functions/entry/server.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, ...options.env, PORT: String(port), BERTH_DATA_DIR: dataDir },
+      env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port), BERTH_DATA_DIR: dataDir },
       logFile,
     });
     try {
