@@ -1,6 +1,8 @@
 import { serve } from '@hono/node-server';
 import { resolve } from 'node:path';
 import { createApp } from '../app.js';
+import { BlobLinks } from '../registry/blob-links.js';
+import { jobHandlers } from '../worker/handlers.js';
 import { sweepLocalStorage } from './janitor.js';
 import { createLocalDeps } from './local-deps.js';
 
@@ -14,6 +16,14 @@ const dataDir = resolve(process.env.BERTH_DATA_DIR ?? 'data');
 
 const deps = createLocalDeps(dataDir);
 const app = createApp(deps);
+const links = new BlobLinks(deps.table);
+deps.queue.start(
+  jobHandlers({
+    table: deps.table,
+    blobs: deps.blobs,
+    blobInUse: async (digest) => (await links.repositoriesHolding(digest, 1)).length > 0,
+  }),
+);
 const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
   console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, dataDir }));
 });

@@ -27,13 +27,20 @@ export interface ReferrerDescriptor {
 /** A reference is a tag or a digest (spec: `<reference>`). */
 export type Reference = { tag: string } | { digest: Digest };
 
-export function parseReference(reference: string): Reference {
+/**
+ * Parses `<reference>`. A malformed tag names nothing that can exist, so reading or deleting it
+ * is MANIFEST_UNKNOWN (404, as the conformance suite expects); pushing to it is MANIFEST_INVALID.
+ */
+export function parseReference(reference: string, purpose: 'read' | 'write'): Reference {
   if (reference.includes(':')) {
     const digest = parseDigest(reference);
     if (!digest) throw new OciError('DIGEST_INVALID', 'invalid or unsupported digest', { reference });
     return { digest };
   }
-  if (!isValidTag(reference)) throw new OciError('MANIFEST_INVALID', 'invalid tag', { reference }, { status: 400 });
+  if (!isValidTag(reference)) {
+    if (purpose === 'read') throw new OciError('MANIFEST_UNKNOWN', 'no manifest can have this malformed tag', { reference });
+    throw new OciError('MANIFEST_INVALID', 'invalid tag', { reference });
+  }
   return { tag: reference };
 }
 
