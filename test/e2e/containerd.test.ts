@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startContainerd, type Containerd } from './support/containerd.js';
-import { MiB, OciLayout, tarLayout } from './support/oci-layout.js';
+import { writeOciArchive } from './support/image-archives.js';
+import { MiB, OciLayout } from './support/oci-layout.js';
 import { makeTempDir, type TempDir } from './support/process.js';
 import { startRecordingProxy, type RecordingProxy } from './support/recording-proxy.js';
 import { headBlob } from './support/registry-http.js';
@@ -38,7 +39,7 @@ describe('containerd ctr against the registry', () => {
     const image = await source.addImage({ layerSizes: [200 * MiB] });
     await source.tag(image.manifest, 'v1', { 'io.containerd.image.name': reference });
     const archive = join(work.path, 'image.tar');
-    await tarLayout(source, archive);
+    await writeOciArchive(source, archive);
 
     await containerd.ctr('push', ['images', 'import', '--no-unpack', archive]);
     expect((await listImages(containerd, 'push')).get(reference)).toBe(image.manifest.digest);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createContainersTools, type ContainersTools } from './support/containers-tools.js';
 import { startDockerd, type Dockerd } from './support/dockerd.js';
+import { writeDockerArchive } from './support/image-archives.js';
 import { MediaType, MiB, OciLayout } from './support/oci-layout.js';
 import { makeTempDir, type TempDir } from './support/process.js';
 import { startRecordingProxy, type RecordingProxy } from './support/recording-proxy.js';
@@ -46,7 +47,7 @@ describe('docker engine (classic store) against the registry', () => {
     const image = await source.addImage({ layerSizes: [200 * MiB] });
     await source.tag(image.manifest, 'v1');
     const archive = join(work.path, 'image.tar');
-    await tools.skopeo(['copy', `oci:${source.dir}:v1`, `docker-archive:${archive}:e2e/docker:v1`]);
+    await writeDockerArchive(tools, source, 'v1', archive, 'e2e/docker:v1');
     await dockerd.docker(['load', '-i', archive]);
 
     const first = `${proxy.host}/e2e/docker:v1`;

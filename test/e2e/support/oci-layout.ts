@@ -3,9 +3,8 @@
  * container tools: layers are tarballs of random bytes (so nothing compresses them away or finds
  * them already stored), gzip-framed at level 0 so building a 200 MB layer takes well under a second.
  *
- * A layout can then be pushed as is (`skopeo copy oci:DIR:TAG ...`), loaded into containerd
- * (`ctr images import` of {@link tarLayout}'s archive) or converted to a docker-archive with skopeo
- * for `docker load`.
+ * A layout can then be pushed as is (`skopeo copy oci:DIR:TAG ...`), or packed by
+ * `image-archives.ts` for `ctr images import` and `docker load`.
  */
 import { createHash, randomFillSync } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -14,7 +13,6 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { run } from './process.js';
 
 export const MediaType = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -219,11 +217,6 @@ function tarHeader(name: string, size: number): Buffer {
   for (const byte of header) sum += byte;
   put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
   return header;
-}
-
-/** Packs a layout directory into a tar archive (`oci-archive`, what `ctr images import` takes). */
-export async function tarLayout(layout: OciLayout, archive: string): Promise<void> {
-  await run('tar', ['-C', layout.dir, '--exclude=*.tmp', '-cf', archive, '.']);
 }
 
 /** sha256 digest of a file, streamed. */
