@@ -117,6 +117,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Resolve with the result instead of throwing when the exit code is not 0. */
   allowFailure?: boolean;
+  /** Written to the command's stdin (e.g. `docker login --password-stdin`); stdin is empty otherwise. */
+  input?: string | Buffer;
 }
 
 export interface RunResult {
@@ -133,14 +135,15 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
     live.add(child);
+    child.stdin?.end(options.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     const timeoutMs = options.timeoutMs ?? 300_000;
     let timedOut = false;
     const timer = setTimeout(() => {
