@@ -12,6 +12,7 @@
  *   npm run bench
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startBerthServer, repoRoot } from '../test/e2e/support/berth-server.js';
 import { createContainersTools, type ContainersTools } from '../test/e2e/support/containers-tools.js';
@@ -105,6 +106,9 @@ async function main(): Promise<void> {
     await work.remove();
   }
 
+  // Client and servers share the machine's cores; other work running at the same time shows here.
+  const load = loadavg().map((value) => Number(value.toFixed(2)));
+  console.log(`\nload average during the run: ${load.join(' ')}`);
   const [berth, distribution] = registries.map((registry) => figures.get(registry)!) as [Figures, Figures];
   const rows = [
     {
@@ -152,6 +156,7 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         machine: cpu.trim().split('\n').map((line) => line.trim()),
         node: process.version,
+        loadAverage: load,
         runs,
         wrkSeconds,
         connections,
