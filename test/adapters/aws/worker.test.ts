@@ -54,7 +54,9 @@ async function storeBlob(): Promise<string> {
   const bytes = randomBytes(1000);
   const digest = digestOf(bytes);
   const id = randomUUID();
-  const state = await blobs.appendUpload(id, await blobs.beginUpload(id), [bytes]);
+  const state = await blobs.appendUpload(id, await blobs.beginUpload(id), (async function* () {
+    yield bytes;
+  })());
   await blobs.commitUpload(id, state, digest);
   return digest;
 }
