@@ -30,7 +30,11 @@ export async function startUploadServer(
   return {
     server,
     url: `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }),
   };
 }
 
