@@ -2,13 +2,16 @@ import { serve } from '@hono/node-server';
 import { resolve } from 'node:path';
 import { createApp } from '../app.js';
 import { createAwsDeps } from './aws-deps.js';
+import { BlobLinks } from '../registry/blob-links.js';
+import { jobHandlers } from '../worker/handlers.js';
 import { sweepLocalStorage } from './janitor.js';
 import { createLocalDeps } from './local-deps.js';
 
 /**
  * `npm start`: the whole registry on one machine. PORT (default 5000), HOST (default all
  * interfaces), BERTH_DATA_DIR (default ./data). With BERTH_BACKEND=aws the same server runs on
- * S3, DynamoDB and SQS instead (see aws-deps.ts for its variables).
+ * S3, DynamoDB and SQS instead (see aws-deps.ts for its variables; jobs go to SQS for the
+ * worker function).
  */
 if (process.env.BERTH_BACKEND === 'aws') {
   const app = createApp(createAwsDeps(process.env));
@@ -23,6 +26,14 @@ if (process.env.BERTH_BACKEND === 'aws') {
 
   const deps = createLocalDeps(dataDir);
   const app = createApp(deps);
+  const links = new BlobLinks(deps.table);
+  deps.queue.start(
+    jobHandlers({
+      table: deps.table,
+      blobs: deps.blobs,
+      blobInUse: async (digest) => (await links.repositoriesHolding(digest, 1)).length > 0,
+    }),
+  );
   const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
     console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, dataDir }));
   });

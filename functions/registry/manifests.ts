@@ -27,13 +27,20 @@ export interface ReferrerDescriptor {
 /** A reference is a tag or a digest (spec: `<reference>`). */
 export type Reference = { tag: string } | { digest: Digest };
 
-export function parseReference(reference: string): Reference {
+/**
+ * Parses `<reference>`. A malformed tag names nothing that can exist, so reading or deleting it
+ * is MANIFEST_UNKNOWN (404, as the conformance suite expects); pushing to it is MANIFEST_INVALID.
+ */
+export function parseReference(reference: string, purpose: 'read' | 'write'): Reference {
   if (reference.includes(':')) {
     const digest = parseDigest(reference);
     if (!digest) throw new OciError('DIGEST_INVALID', 'invalid or unsupported digest', { reference });
     return { digest };
   }
-  if (!isValidTag(reference)) throw new OciError('MANIFEST_INVALID', 'invalid tag', { reference }, { status: 400 });
+  if (!isValidTag(reference)) {
+    if (purpose === 'read') throw new OciError('MANIFEST_UNKNOWN', 'no manifest can have this malformed tag', { reference });
+    throw new OciError('MANIFEST_INVALID', 'invalid tag', { reference });
+  }
   return { tag: reference };
 }
 
@@ -196,6 +203,7 @@ export class Manifests {
 
   /** end-8a/8b: tags in lexical order, `n` at most, after `last`. */
   async tags(repository: string, n: number | undefined, last: string | undefined): Promise<{ tags: string[]; more: boolean }> {
+    if (n === 0) return { tags: [], more: false };
     const items = await this.deps.table.query(keys.repository(repository).pk, {
       prefix: 'tag#',
       after: last !== undefined ? `tag#${last}` : undefined,
@@ -226,6 +234,7 @@ export class Manifests {
 
   /** The catalog: repository names in lexical order, `n` at most, after `last`. */
   async catalog(n: number | undefined, last: string | undefined): Promise<{ repositories: string[]; more: boolean }> {
+    if (n === 0) return { repositories: [], more: false };
     const items = await this.deps.table.query('catalog', { after: last, limit: n === undefined ? undefined : n + 1 });
     const names = items.map((item) => item.sk);
     if (n !== undefined && names.length > n) return { repositories: names.slice(0, n), more: true };

@@ -52,6 +52,12 @@ function rememberHash(id: string, entry: { hash: Hash; algorithm: DigestAlgorith
  */
 export class Uploads {
   private readonly links: BlobLinks;
+  /**
+   * Sessions a request of this process is writing. A second writer of the same session is refused
+   * at once rather than interleaving bytes with the first (the version check only catches it
+   * after the bytes are written).
+   */
+  private readonly busy = new Set<string>();
 
   constructor(private readonly deps: AppDeps) {
     this.links = new BlobLinks(deps.table);
@@ -89,6 +95,20 @@ export class Uploads {
    * carry exactly its claimed length.
    */
   async append(session: UploadSession, body: AsyncIterable<Uint8Array>, range: ChunkRange | null, contentLength: number | null): Promise<UploadSession> {
+    return this.exclusively(session.id, () => this.appendNow(session, body, range, contentLength));
+  }
+
+  private async exclusively<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (this.busy.has(id)) throw new OciError('BLOB_UPLOAD_INVALID', 'another request is writing this upload', { uuid: id });
+    this.busy.add(id);
+    try {
+      return await work();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  private async appendNow(session: UploadSession, body: AsyncIterable<Uint8Array>, range: ChunkRange | null, contentLength: number | null): Promise<UploadSession> {
     const offset = session.state.size;
     if (range && range.start !== offset) {
       throw new OciError('BLOB_UPLOAD_INVALID', `chunk must start at byte ${offset}`, { expected: offset, got: range.start }, {
@@ -146,10 +166,14 @@ export class Uploads {
    * record is written.
    */
   async finish(session: UploadSession, digest: Digest): Promise<{ size: number }> {
+    return this.exclusively(session.id, () => this.finishNow(session, digest));
+  }
+
+  private async finishNow(session: UploadSession, digest: Digest): Promise<{ size: number }> {
     const size = session.state.size;
     const computed = await this.digestOf(session, digest.algorithm);
     if (computed !== digest.value) {
-      await this.cancel(session);
+      await this.discard(session);
       throw new OciError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: digest.value, computed });
     }
     await this.deps.blobs.commitUpload(session.id, session.state, digest.value);
@@ -182,6 +206,10 @@ export class Uploads {
 
   /** end-8 DELETE: frees the session and its bytes. */
   async cancel(session: UploadSession): Promise<void> {
+    await this.exclusively(session.id, () => this.discard(session));
+  }
+
+  private async discard(session: UploadSession): Promise<void> {
     runningHashes.delete(session.id);
     await this.deps.blobs.abortUpload(session.id, session.state);
     await this.deps.table.delete(keys.uploadSession(session.id));

@@ -144,8 +144,10 @@ describe('manifests: bad input', () => {
   });
 
   test('bad references and unknown manifests', async () => {
-    expect((await errorOf(await registry.request('/v2/lib/app/manifests/-bad'))).status).toBe(400);
-    expect((await errorOf(await registry.request(`/v2/lib/app/manifests/${'t'.repeat(129)}`))).status).toBe(400);
+    expect(await errorOf(await registry.request('/v2/lib/app/manifests/-bad'))).toEqual({ status: 404, code: 'MANIFEST_UNKNOWN' });
+    expect(await errorOf(await registry.request(`/v2/lib/app/manifests/${'t'.repeat(129)}`))).toEqual({ status: 404, code: 'MANIFEST_UNKNOWN' });
+    const push = await registry.request('/v2/lib/app/manifests/.bad', { method: 'PUT', body: '{}', headers: { 'content-type': ociManifest } });
+    expect(await errorOf(push)).toEqual({ status: 400, code: 'MANIFEST_INVALID' });
     expect(await errorOf(await registry.request('/v2/lib/app/manifests/sha256:123'))).toEqual({ status: 400, code: 'DIGEST_INVALID' });
     expect(await errorOf(await registry.request('/v2/lib/app/manifests/missing'))).toEqual({ status: 404, code: 'MANIFEST_UNKNOWN' });
     expect(await errorOf(await registry.request('/v2/lib/app/manifests/missing', { method: 'DELETE' }))).toEqual({ status: 404, code: 'MANIFEST_UNKNOWN' });

@@ -124,6 +124,28 @@ describe('upload errors', () => {
     expect((await registry.request(`${location}?digest=${digestOf(rest)}`, { method: 'PUT' })).status).toBe(201);
   });
 
+  test('a second writer of a busy session is refused and cannot corrupt the first', async () => {
+    const location = await open();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(bytesOf('first writer '));
+        await gate;
+        controller.enqueue(bytesOf('finishes'));
+        controller.close();
+      },
+    });
+    const first = registry.request(location, { method: 'PATCH', body: slow, duplex: 'half' } as RequestInit);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await registry.request(location, { method: 'PATCH', body: bytesOf('intruder') });
+    expect(await errorOf(second)).toEqual({ status: 400, code: 'BLOB_UPLOAD_INVALID' });
+    release();
+    expect((await first).status).toBe(202);
+    const digest = digestOf(bytesOf('first writer finishes'));
+    expect((await registry.request(`${location}?digest=${digest}`, { method: 'PUT' })).status).toBe(201);
+  });
+
   test('a body over the runtime limit is a 413 naming the limit, and nothing is kept', async () => {
     await registry.cleanup();
     registry = await localRegistry({ maxRequestBytes: 1024 });

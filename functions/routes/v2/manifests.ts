@@ -21,7 +21,7 @@ function accepts(accept: string | undefined, mediaType: string): boolean {
 /** end-3 GET/HEAD /v2/<name>/manifests/<reference>: the stored bytes, byte for byte. */
 export async function getManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
-  const reference = parseReference(paramOf(c, 'reference'));
+  const reference = parseReference(paramOf(c, 'reference'), 'read');
   const { manifests } = c.var.registry;
   const manifest = await manifests.resolve(repository, reference);
   if (!manifest) throw new OciError('MANIFEST_UNKNOWN', undefined, { reference: paramOf(c, 'reference') });
@@ -41,7 +41,7 @@ export async function getManifest(c: Context<AppEnv>): Promise<Response> {
 /** end-7 PUT /v2/<name>/manifests/<reference>. */
 export async function putManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
-  const reference = parseReference(paramOf(c, 'reference'));
+  const reference = parseReference(paramOf(c, 'reference'), 'write');
   const bytes = await readBody(c, maxManifestBytes);
   const { deps, registry } = c.var;
   const stored = await registry.manifests.put(repository, reference, bytes, c.req.header('content-type'), c.var.canOverwriteTag);
@@ -65,7 +65,7 @@ export async function putManifest(c: Context<AppEnv>): Promise<Response> {
 /** end-9 DELETE /v2/<name>/manifests/<reference>: by digest the manifest, by tag only the tag. */
 export async function deleteManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
-  const reference = parseReference(paramOf(c, 'reference'));
+  const reference = parseReference(paramOf(c, 'reference'), 'read');
   const deleted = await c.var.registry.manifests.delete(repository, reference);
   if (!deleted) throw new OciError('MANIFEST_UNKNOWN', undefined, { reference: paramOf(c, 'reference') });
   await emitEvent(c.var.deps, {
