@@ -1,7 +1,6 @@
 import { serve } from '@hono/node-server';
 import { resolve } from 'node:path';
 import { createApp } from '../app.js';
-import { createAwsDeps } from './aws-deps.js';
 import { BlobLinks } from '../registry/blob-links.js';
 import { jobHandlers } from '../worker/handlers.js';
 import { sweepLocalStorage } from './janitor.js';
@@ -14,6 +13,7 @@ import { createLocalDeps } from './local-deps.js';
  * worker function).
  */
 if (process.env.BERTH_BACKEND === 'aws') {
+  const { createAwsDeps } = await import('./aws-deps.js');
   const app = createApp(createAwsDeps(process.env));
   const port = Number(process.env.PORT ?? 5000);
   serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
