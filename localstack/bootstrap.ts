@@ -1,4 +1,5 @@
 import { createResources } from '../functions/adapters/aws/create-resources.js';
+import { bucketDefinition, queueDefinition, tableDefinition } from '../functions/adapters/aws/resource-definitions.js';
 import { createAwsClients } from '../functions/entry/aws-clients.js';
 
 /**
@@ -10,8 +11,15 @@ import { createAwsClients } from '../functions/entry/aws-clients.js';
  *   BERTH_BUCKET       default berth-blobs
  *   BERTH_TABLE        default berth
  *   BERTH_QUEUE_NAME   default berth-jobs (its dead-letter queue: <name>-dlq)
+ *
+ * `--definitions` prints the resource definitions as JSON instead (localstack/resource-definitions.json,
+ * which the LocalStack init hook reads, is this output).
  */
 const env = process.env;
+if (process.argv.includes('--definitions')) {
+  console.log(JSON.stringify({ table: tableDefinition, bucket: bucketDefinition, queue: queueDefinition }, null, 2));
+  process.exit(0);
+}
 if (!env.AWS_ENDPOINT_URL) {
   console.error('AWS_ENDPOINT_URL must name a local endpoint (e.g. http://127.0.0.1:4566 for LocalStack)');
   process.exit(2);
