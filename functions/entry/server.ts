@@ -8,39 +8,50 @@ import { createLocalDeps } from './local-deps.js';
 
 /**
  * `npm start`: the whole registry on one machine. PORT (default 5000), HOST (default all
- * interfaces), BERTH_DATA_DIR (default ./data).
+ * interfaces), BERTH_DATA_DIR (default ./data). With BERTH_BACKEND=aws the same server runs on
+ * S3, DynamoDB and SQS instead (see aws-deps.ts for its variables; jobs go to SQS for the
+ * worker function).
  */
-const port = Number(process.env.PORT ?? 5000);
-const hostname = process.env.HOST ?? '0.0.0.0';
-const dataDir = resolve(process.env.BERTH_DATA_DIR ?? 'data');
-
-const deps = createLocalDeps(dataDir);
-const app = createApp(deps);
-const links = new BlobLinks(deps.table);
-deps.queue.start(
-  jobHandlers({
-    table: deps.table,
-    blobs: deps.blobs,
-    blobInUse: async (digest) => (await links.repositoriesHolding(digest, 1)).length > 0,
-  }),
-);
-const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
-  console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, dataDir }));
-});
-
-const sweep = () =>
-  sweepLocalStorage(deps.table, deps.blobs).catch((error: unknown) => {
-    console.error(JSON.stringify({ level: 'error', message: 'storage sweep failed', error: String(error) }));
+if (process.env.BERTH_BACKEND === 'aws') {
+  const { createAwsDeps } = await import('./aws-deps.js');
+  const app = createApp(createAwsDeps(process.env));
+  const port = Number(process.env.PORT ?? 5000);
+  serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
+    console.log(JSON.stringify({ level: 'info', message: 'berth listening on AWS backends', port: info.port }));
   });
-void sweep();
-const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
-sweeper.unref();
+} else {
+  const port = Number(process.env.PORT ?? 5000);
+  const hostname = process.env.HOST ?? '0.0.0.0';
+  const dataDir = resolve(process.env.BERTH_DATA_DIR ?? 'data');
 
-async function shutdown(): Promise<void> {
-  server.close();
-  await deps.queue.stop();
-  deps.table.close();
-  process.exit(0);
+  const deps = createLocalDeps(dataDir);
+  const app = createApp(deps);
+  const links = new BlobLinks(deps.table);
+  deps.queue.start(
+    jobHandlers({
+      table: deps.table,
+      blobs: deps.blobs,
+      blobInUse: async (digest) => (await links.repositoriesHolding(digest, 1)).length > 0,
+    }),
+  );
+  const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
+    console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, dataDir }));
+  });
+
+  const sweep = () =>
+    sweepLocalStorage(deps.table, deps.blobs).catch((error: unknown) => {
+      console.error(JSON.stringify({ level: 'error', message: 'storage sweep failed', error: String(error) }));
+    });
+  void sweep();
+  const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
+  sweeper.unref();
+
+  async function shutdown(): Promise<void> {
+    server.close();
+    await deps.queue.stop();
+    deps.table.close();
+    process.exit(0);
+  }
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
 }
-process.once('SIGTERM', () => void shutdown());
-process.once('SIGINT', () => void shutdown());
