@@ -49,15 +49,12 @@ export interface ApiConfig {
   readonly memoryMiB: number;
 }
 
+/** Worker timeout, visibility timeout and receive count come from resource-definitions.ts. */
 export interface WorkerConfig {
   /** Messages handed to one worker invocation (1..10). */
   readonly batchSize: number;
   /** Most concurrent worker invocations the queue's event source may start (2..1000). */
   readonly maxConcurrency: number;
-  /** Receives before a message is moved to the dead-letter queue. */
-  readonly maxReceiveCount: number;
-  /** Worker timeout in seconds; the queue's visibility timeout is six times this. */
-  readonly timeoutSeconds: number;
 }
 
 export interface UploadServiceConfig {
@@ -101,12 +98,6 @@ export function validateStageConfig(config: StageConfig): StageConfig {
   }
   if (workers.maxConcurrency < 2 || workers.maxConcurrency > 1000) {
     problems.push('workers.maxConcurrency must be 2..1000 (the SQS event source limit)');
-  }
-  if (workers.maxReceiveCount < 1 || workers.maxReceiveCount > 1000) {
-    problems.push('workers.maxReceiveCount must be 1..1000');
-  }
-  if (workers.timeoutSeconds < 1 || workers.timeoutSeconds > 900) {
-    problems.push('workers.timeoutSeconds must be 1..900');
   }
   if (api.throttleRateLimit <= 0 || api.throttleBurstLimit <= 0) {
     problems.push('api throttle limits must be positive');

@@ -1,10 +1,11 @@
+import { queueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
 import type { StageConfig } from './stage-config.js';
 
 /** What a stage gets unless it says otherwise: small, cheap at idle, safe with data. */
 const defaults: Omit<StageConfig, 'name' | 'regions'> = {
   retainData: true,
   api: { throttleRateLimit: 500, throttleBurstLimit: 1000, memoryMiB: 1024 },
-  workers: { batchSize: 10, maxConcurrency: 5, maxReceiveCount: 3, timeoutSeconds: 60 },
+  workers: { batchSize: queueDefinition.batchSize, maxConcurrency: 5 },
   uploadService: {
     enabled: false,
     cpu: 512,

@@ -7,28 +7,23 @@ import {
   type IBucket,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-
-/**
- * Key prefix of in-progress upload objects. The S3 blob store must write anything that is not yet
- * a verified blob under it: a lifecycle rule deletes what is left there, so an abandoned upload
- * costs storage for at most `abandonedUploadDays`.
- */
-export const uploadsPrefix = 'uploads/';
+import { bucketDefinition } from '../../functions/adapters/aws/resource-definitions.js';
 
 export interface BlobBucketProps {
   readonly retainData: boolean;
   readonly accessLogs: IBucket;
-  /** Days after which upload objects and incomplete multipart uploads are removed. */
-  readonly abandonedUploadDays: number;
 }
 
-/** The content-addressed blob store of one region: layers, configs and manifests by digest. */
+/**
+ * The content-addressed blob store of one region: committed blobs under `blobs/`, segments of
+ * uploads in progress under `uploads/` (layout in functions/adapters/aws/s3-blob-store.ts;
+ * prefixes and ages shared with `npm run aws:bootstrap` through resource-definitions.ts).
+ */
 export class BlobBucket extends Construct {
   readonly bucket: Bucket;
 
   constructor(scope: Construct, id: string, props: BlobBucketProps) {
     super(scope, id);
-    const abandoned = Duration.days(props.abandonedUploadDays);
     this.bucket = new Bucket(this, 'Bucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
@@ -38,9 +33,17 @@ export class BlobBucket extends Construct {
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'blobs/',
       lifecycleRules: [
-        // A client that disconnects mid-layer leaves parts that are billed but invisible.
-        { id: 'abort-incomplete-multipart', abortIncompleteMultipartUploadAfter: abandoned },
-        { id: 'expire-abandoned-uploads', prefix: uploadsPrefix, expiration: abandoned },
+        // A commit that crashed mid-copy leaves parts that are billed but invisible.
+        {
+          id: 'abort-incomplete-multipart',
+          abortIncompleteMultipartUploadAfter: Duration.days(bucketDefinition.abortIncompleteMultipartUploadAfterDays),
+        },
+        // Segments of uploads whose session (one day) has expired.
+        {
+          id: 'expire-abandoned-uploads',
+          prefix: bucketDefinition.uploadPrefix,
+          expiration: Duration.days(bucketDefinition.expireUploadObjectsAfterDays),
+        },
       ],
       removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       autoDeleteObjects: !props.retainData,

@@ -1,88 +1,71 @@
 import { Stack, type CfnResource } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { uploadsPrefix } from './blob-bucket.js';
-import { tableSchema } from './metadata-table.js';
 import { Construct, type IConstruct } from 'constructs';
+import { bucketDefinition, tableDefinition } from '../../functions/adapters/aws/resource-definitions.js';
 import { acknowledge } from '../nag/acknowledge.js';
 
 /**
- * What one runtime may do with the blob bucket. Actions are listed one by one (no `s3:*`, no
- * `s3:Put*`), so a grant reads as what the code does.
+ * What one runtime may do with the blob bucket, by key prefix. Actions are listed one by one (no
+ * `s3:*`, no `s3:Put*`), following the S3 calls of functions/adapters/aws/s3-blob-store.ts:
+ * HeadObject, GetObject and presigned GETs are s3:GetObject; PutObject, CopyObject (target) and
+ * the multipart create/copy/complete calls are s3:PutObject; a copy source needs s3:GetObject;
+ * DeleteObjects needs s3:DeleteObject on every key.
  */
 export interface BlobAccess {
-  /** On every object: blobs are addressed by digest, so no narrower prefix names them. */
-  readonly objectActions: readonly string[];
-  /** Only on objects under the uploads prefix (temporary upload objects). */
-  readonly uploadObjectActions: readonly string[];
-  /** On the bucket itself. */
+  /** On committed blobs (`blobs/*`). */
+  readonly blobActions: readonly string[];
+  /** On segments of uploads in progress (`uploads/*`). */
+  readonly uploadActions: readonly string[];
+  /** On the bucket: ListBucket lists an upload's segments, and makes a HEAD of a missing key 404 rather than 403. */
   readonly bucketActions: readonly string[];
 }
 
-/** What one runtime may do with the metadata table and its index. */
+/**
+ * What one runtime may do with the metadata table. TransactWriteItems is authorised per item
+ * (PutItem, DeleteItem, ConditionCheckItem), so it needs no action of its own.
+ */
 export interface TableAccess {
   readonly tableActions: readonly string[];
   readonly indexActions: readonly string[];
 }
 
-// HeadObject and presigned GETs are s3:GetObject; multipart create/part/complete are s3:PutObject.
-// ListBucket lets a HEAD of a missing key answer 404 instead of 403.
+export interface DataAccess {
+  readonly blobs: BlobAccess;
+  readonly table: TableAccess;
+}
+
+const itemReadWrite = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
+
+/** Uploading: write segments, read them back (re-hash, copy source), commit, clean up. */
 const uploadingBlobs: BlobAccess = {
-  objectActions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-  uploadObjectActions: ['s3:DeleteObject'],
+  blobActions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+  uploadActions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
   bucketActions: ['s3:ListBucket'],
 };
 
-// Transactions are authorised per item action, so TransactWriteItems needs no action of its own.
-const readWriteItems = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
-];
-
-/** The API Lambda: the whole registry except the large streaming uploads. */
-export const apiAccess = {
+/** The API Lambda: the whole registry except streaming large uploads. Never deletes a blob. */
+export const apiAccess: DataAccess = {
   blobs: uploadingBlobs,
-  table: { tableActions: readWriteItems, indexActions: ['dynamodb:Query'] },
-} as const satisfies { blobs: BlobAccess; table: TableAccess };
+  table: { tableActions: itemReadWrite, indexActions: ['dynamodb:Query'] },
+};
 
-/**
- * The upload service: upload sessions and blob records only. It never lists by index, never
- * deletes a finished blob and enqueues nothing (events are emitted when a manifest is pushed).
- */
-export const uploadServiceAccess = {
+/** The upload service: upload sessions and blob records; no index listing, no blob deletion. */
+export const uploadServiceAccess: DataAccess = {
   blobs: uploadingBlobs,
-  table: {
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-    ],
-    indexActions: [],
-  },
-} as const satisfies { blobs: BlobAccess; table: TableAccess };
+  table: { tableActions: itemReadWrite, indexActions: [] },
+};
 
-/** The workers: read metadata, delete unreferenced blobs (gc), record results. */
-export const workerAccess = {
-  blobs: {
-    objectActions: ['s3:GetObject', 's3:DeleteObject'],
-    uploadObjectActions: [],
-    bucketActions: ['s3:ListBucket'],
-  },
-  table: { tableActions: readWriteItems, indexActions: ['dynamodb:Query'] },
-} as const satisfies { blobs: BlobAccess; table: TableAccess };
+/** The workers: record events, and delete blobs no manifest references (gc). */
+export const workerAccess: DataAccess = {
+  blobs: { blobActions: ['s3:GetObject', 's3:DeleteObject'], uploadActions: [], bucketActions: ['s3:ListBucket'] },
+  table: { tableActions: itemReadWrite, indexActions: ['dynamodb:Query'] },
+};
 
-/** Who gets which policy. */
 export type DataAccessRole = 'api' | 'uploadService' | 'worker';
 
-const accessByRole: Record<DataAccessRole, { blobs: BlobAccess; table: TableAccess }> = {
+const accessByRole: Record<DataAccessRole, DataAccess> = {
   api: apiAccess,
   uploadService: uploadServiceAccess,
   worker: workerAccess,
@@ -95,8 +78,8 @@ export interface DataAccessPoliciesProps {
 
 /**
  * One customer-managed policy per runtime, defined next to the data it opens. Keeping them in
- * the stateful stack means the resource ARNs are local references to pinned logical ids, so a
- * reviewer (and cdk-nag) sees exactly `<BlobBucket.Arn>/*` rather than a cross-stack import.
+ * the stateful stack makes every resource a local reference to a pinned logical id, so a
+ * reviewer (and cdk-nag) reads exactly `<BlobBucket.Arn>/blobs/*` rather than a cross-stack import.
  */
 export class DataAccessPolicies extends Construct {
   readonly api: ManagedPolicy;
@@ -105,42 +88,43 @@ export class DataAccessPolicies extends Construct {
 
   constructor(scope: Construct, id: string, props: DataAccessPoliciesProps) {
     super(scope, id);
-    const make = (role: DataAccessRole, description: string) =>
-      new ManagedPolicy(this, role, {
+    const make = (role: DataAccessRole, description: string) => {
+      const access = accessByRole[role];
+      const policy = new ManagedPolicy(this, role, {
         description,
-        statements: statementsFor(accessByRole[role], props.bucket, props.table),
+        statements: statementsFor(access, props.bucket, props.table),
       });
+      const bucketRef = `<${nagRef(props.bucket)}.Arn>`;
+      if (access.blobs.blobActions.length > 0) {
+        acknowledge(policy, {
+          id: `AwsSolutions-IAM5[Resource::${bucketRef}/${bucketDefinition.blobPrefix}*]`,
+          reason: 'Blobs are named by content digest under the blobs prefix; no narrower pattern names them. Actions are listed one by one.',
+        });
+      }
+      if (access.blobs.uploadActions.length > 0) {
+        acknowledge(policy, {
+          id: `AwsSolutions-IAM5[Resource::${bucketRef}/${bucketDefinition.uploadPrefix}*]`,
+          reason: 'Upload segments get generated names under the uploads prefix. Actions are listed one by one.',
+        });
+      }
+      return policy;
+    };
     this.api = make('api', 'Berth API function: blob and metadata access');
     this.uploadService = make('uploadService', 'Berth upload service: blob and metadata access');
     this.worker = make('worker', 'Berth workers: blob and metadata access');
-
-    const objects = `Resource::<${nagRef(props.bucket)}.Arn>/*`;
-    const uploads = `Resource::<${nagRef(props.bucket)}.Arn>/${uploadsPrefix}*`;
-    for (const policy of [this.api, this.uploadService, this.worker]) {
-      acknowledge(policy, {
-        id: `AwsSolutions-IAM5[${objects}]`,
-        reason: 'Blob objects are named by content digest, so no narrower key pattern covers them; actions are listed one by one.',
-      });
-    }
-    for (const policy of [this.api, this.uploadService]) {
-      acknowledge(policy, {
-        id: `AwsSolutions-IAM5[${uploads}]`,
-        reason: 'Temporary upload objects get generated names under the uploads prefix; only deletion is granted there.',
-      });
-    }
   }
 }
 
-function statementsFor(access: { blobs: BlobAccess; table: TableAccess }, bucket: IBucket, table: ITable) {
+function statementsFor(access: DataAccess, bucket: IBucket, table: ITable): PolicyStatement[] {
   const statements: PolicyStatement[] = [];
   const add = (actions: readonly string[], resources: string[]) => {
     if (actions.length > 0) statements.push(new PolicyStatement({ actions: [...actions], resources }));
   };
-  add(access.blobs.objectActions, [bucket.arnForObjects('*')]);
-  add(access.blobs.uploadObjectActions, [bucket.arnForObjects(`${uploadsPrefix}*`)]);
+  add(access.blobs.blobActions, [bucket.arnForObjects(`${bucketDefinition.blobPrefix}*`)]);
+  add(access.blobs.uploadActions, [bucket.arnForObjects(`${bucketDefinition.uploadPrefix}*`)]);
   add(access.blobs.bucketActions, [bucket.bucketArn]);
   add(access.table.tableActions, [table.tableArn]);
-  add(access.table.indexActions, [`${table.tableArn}/index/${tableSchema.index.name}`]);
+  add(access.table.indexActions, [`${table.tableArn}/index/${tableDefinition.gsi1.indexName}`]);
   return statements;
 }
 

@@ -3,6 +3,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LogRetentionDays, WorkerConfig } from '../config/stage-config.js';
+import { queueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
 import { BerthFunction } from './berth-function.js';
 
 export interface QueueWorkerProps {
@@ -28,7 +29,7 @@ export class QueueWorker extends Construct {
       entry: props.entry,
       description: props.description,
       memoryMiB: 512,
-      timeout: Duration.seconds(props.config.timeoutSeconds),
+      timeout: Duration.seconds(queueDefinition.workerTimeoutSeconds),
       environment: props.environment,
       logRetentionDays: props.logRetentionDays,
     });

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type CfnResource, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type CfnResource, type StackProps } from 'aws-cdk-lib';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct, IConstruct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
@@ -48,13 +48,9 @@ export class StatefulStack extends Stack {
     this.blobs = new BlobBucket(this, 'Blobs', {
       retainData,
       accessLogs: this.accessLogs.bucket,
-      abandonedUploadDays: 1,
     });
     this.metadata = new MetadataTable(this, 'Metadata', { retainData });
-    this.jobs = new JobQueue(this, 'Jobs', {
-      maxReceiveCount: config.workers.maxReceiveCount,
-      consumerTimeout: Duration.seconds(config.workers.timeoutSeconds),
-    });
+    this.jobs = new JobQueue(this, 'Jobs');
     this.tokenSecret = new TokenSigningSecret(this, 'TokenSigning', { retainData });
 
     pin(this.accessLogs.bucket, statefulLogicalIds.accessLogBucket);

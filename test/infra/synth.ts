@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
@@ -58,15 +59,61 @@ export interface SynthOptions {
 export function synthStage(config: StageConfig, options: SynthOptions = {}): BerthStage {
   const context: Record<string, unknown> = { ...cdkJsonContext() };
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
-  const app = new App({ context, outdir: fs.mkdtempSync(path.join(repoRoot, 'cdk.out', 'test-')) });
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cdk-'));
+  outdirs.push(outdir);
+  const app = new App({ context, outdir });
   return new BerthStage(app, { config, entryPoints: fixtureEntryPoints });
 }
 
-export function template(stack: import('aws-cdk-lib').Stack): Template {
-  return Template.fromStack(stack);
+const outdirs: string[] = [];
+
+/** Removes the cloud assemblies this test file wrote (call from afterAll). */
+export function removeAssemblies(): void {
+  for (const dir of outdirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** cdk-nag AwsSolutions findings that are not acknowledged, as `rule at path` lines. */
+/** Every template of the stage, synthesized once, by stack id (`Api-eu-west-1`). */
+export function templates(stage: BerthStage): Map<string, Template> {
+  const result = new Map<string, Template>();
+  for (const { stateful, api } of stage.regions) {
+    result.set(stateful.node.id, Template.fromStack(stateful));
+    result.set(api.node.id, Template.fromStack(api));
+  }
+  return result;
+}
+
+export interface IamStatement {
+  readonly where: string;
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource?: unknown;
+}
+
+/** Every IAM statement of a template: managed policies, inline policies and role policies. */
+export function iamStatements(name: string, t: Template): IamStatement[] {
+  const out: IamStatement[] = [];
+  const collect = (where: string, document: { Statement?: Omit<IamStatement, 'where'>[] } | undefined) => {
+    for (const statement of document?.Statement ?? []) out.push({ where, ...statement });
+  };
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, resource] of Object.entries(t.findResources(type))) {
+      collect(`${name}/${id}`, resource.Properties.PolicyDocument);
+    }
+  }
+  for (const [id, resource] of Object.entries(t.findResources('AWS::IAM::Role'))) {
+    for (const policy of resource.Properties.Policies ?? []) collect(`${name}/${id}`, policy.PolicyDocument);
+  }
+  return out;
+}
+
+export function actionsOf(statement: IamStatement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/**
+ * cdk-nag AwsSolutions findings that are not acknowledged, as `rule at path` lines. Run it after
+ * the stage is synthesized, so cross-stack references are resolved as in `cdk synth`.
+ */
 export function nagFindings(stage: BerthStage): string[] {
   const report = new AwsSolutionsChecks(stage).validateScope(stage);
   return report.violations.flatMap((violation) =>
