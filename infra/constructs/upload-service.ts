@@ -1,4 +1,4 @@
-import { Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   FlowLogDestination,
@@ -68,11 +68,9 @@ export class UploadService extends Construct {
       retention: props.logRetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    // The first two zones of the region, resolved by CloudFormation: naming zones, or letting CDK
-    // look them up, would need an AWS call at synth (zone names differ between accounts).
-    const azs = Fn.getAzs();
+    // Two zones; which ones CloudFormation decides (see ApiStack.availabilityZones).
     const vpc = new Vpc(this, 'Vpc', {
-      availabilityZones: [Fn.select(0, azs), Fn.select(1, azs)],
+      maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 24 }],
       gatewayEndpoints: {

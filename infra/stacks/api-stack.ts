@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { EntryPoints } from '../config/entry-points.js';
@@ -44,6 +44,16 @@ export class ApiStack extends Stack {
   readonly worker: QueueWorker;
   readonly uploadService?: UploadService;
   readonly monitoring: Monitoring;
+
+  /**
+   * The region's first two zones, resolved by CloudFormation (`Fn::GetAZs`). With an account in
+   * the configuration CDK would otherwise look the zones up at synth, which needs credentials;
+   * zone names differ between accounts, so naming them in configuration would not do either.
+   */
+  override get availabilityZones(): string[] {
+    const zones = Fn.getAzs();
+    return [Fn.select(0, zones), Fn.select(1, zones)];
+  }
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
