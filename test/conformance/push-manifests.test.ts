@@ -199,7 +199,7 @@ describe('subject (Pushing Manifests with Subject)', () => {
     expect(response.headers.get('oci-subject')).toBe(image.digest);
   });
 
-  test('a subject that does not exist yet is accepted', async () => {
+  test('a subject that does not exist yet is accepted and acknowledged with OCI-Subject', async () => {
     const empty = emptyConfig();
     await pushBlobs(target, repository, [empty]);
     const absent = { mediaType: mediaTypes.manifest, digest: unknownDigest(), size: 1234 };

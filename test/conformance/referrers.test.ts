@@ -103,6 +103,22 @@ beforeAll(async () => {
   }
 });
 
+describe('Pushing Manifests with Subject', () => {
+  test('every referrer push, image manifest or index, was answered with OCI-Subject', async () => {
+    // Pushing identical bytes again is idempotent and answers the same headers as the first push.
+    for (const [manifest, subjectDigest] of [
+      [sbomExplicit, subject.digest],
+      [sbomFromConfig, subject.digest],
+      [typedIndex, subject.digest],
+      [untypedIndex, subject.digest],
+      [elsewhere, otherSubject.digest],
+    ] as const) {
+      const response = await pushManifest(target, repository, manifest.digest, manifest);
+      expect(response.headers.get('oci-subject')).toBe(subjectDigest);
+    }
+  });
+});
+
 afterAll(async () => {
   await target?.close();
 });

@@ -42,6 +42,19 @@ describe('end-8a', () => {
     expect(body).toEqual({ name: repository, tags: sorted });
   });
 
+  test('a repository whose manifests were pushed by digest only has an empty list', async () => {
+    const untagged = uniqueRepository('untagged');
+    const config = imageConfig();
+    await pushBlobs(target, untagged, [config]);
+    const manifest = imageManifest({ config });
+    await pushManifest(target, untagged, manifest.digest, manifest);
+    const response = await target.fetch(`/v2/${untagged}/tags/list`);
+    expect(response.status, await explain(response)).toBe(200);
+    const body = (await response.json()) as TagList;
+    expect(body.name).toBe(untagged);
+    expect(body.tags ?? []).toEqual([]);
+  });
+
   test('an unknown repository is 404 NAME_UNKNOWN', async () => {
     await expectOciError(await target.fetch(`/v2/${uniqueRepository('none')}/tags/list`), 404, 'NAME_UNKNOWN');
   });

@@ -8,8 +8,6 @@ import { join } from 'node:path';
  * (`http://127.0.0.1:5000`) the same tests run against any live registry, Berth or a peer.
  */
 export interface Target {
-  /** What is under test, for messages. */
-  readonly name: string;
   /**
    * Sends one request. `url` is a path on the registry (`/v2/...`) or an absolute URL taken from
    * a `Location` header, which the spec lets point at another host. Redirects are never followed.
@@ -29,7 +27,6 @@ export async function openTarget(): Promise<Target> {
 
 function liveTarget(base: string): Target {
   return {
-    name: base,
     fetch: (url, init = {}) =>
       fetch(new URL(url, base), {
         ...init,
@@ -43,30 +40,19 @@ function liveTarget(base: string): Target {
 async function inProcessTarget(): Promise<Target> {
   // Loaded here rather than at the top so a run against a live server needs none of Berth's
   // adapters (native SQLite included) to load.
-  const [{ createApp }, { defaultRegistryConfig }, { FsBlobStore }, { SqliteTable }, { TableJobQueue }] =
-    await Promise.all([
-      import('../../functions/app.js'),
-      import('../../functions/app-env.js'),
-      import('../../functions/adapters/local/fs-blob-store.js'),
-      import('../../functions/adapters/local/sqlite-table.js'),
-      import('../../functions/adapters/local/table-job-queue.js'),
-    ]);
+  const [{ createApp }, { createLocalDeps }] = await Promise.all([
+    import('../../functions/app.js'),
+    import('../../functions/entry/local-deps.js'),
+  ]);
   const dir = await mkdtemp(join(tmpdir(), 'berth-conformance-'));
-  const table = new SqliteTable(join(dir, 'berth.sqlite'));
-  const app = createApp({
-    blobs: new FsBlobStore(join(dir, 'blobs')),
-    table,
-    queue: new TableJobQueue(table),
-    config: defaultRegistryConfig,
-  });
+  // The embedded default exactly as `npm start` wires it: filesystem blobs, SQLite, table queue.
+  const deps = createLocalDeps(dir);
+  const app = createApp(deps);
   return {
-    name: 'Berth in-process',
-    fetch: async (url, init = {}) => {
-      const target = new URL(url, inProcessOrigin);
-      return app.request(target.toString(), withWireHeaders(init));
-    },
+    fetch: async (url, init = {}) => app.request(new URL(url, inProcessOrigin).toString(), withWireHeaders(init)),
     close: async () => {
-      table.close();
+      await deps.queue.stop();
+      deps.table.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
