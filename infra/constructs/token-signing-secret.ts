@@ -13,8 +13,8 @@ export interface TokenSigningSecretProps {
 /**
  * Key material for the tokens Berth signs. The secret is a JSON object; CloudFormation generates
  * `hmacKey` (64 random alphanumerics) that the API and the upload service share to sign and check
- * the short-lived upload tokens in upload Locations. Further keys (the token service's key set)
- * can be added as fields without changing who may read the secret.
+ * the short-lived upload tokens in upload Locations (BERTH_UPLOAD_TOKEN_SECRET). Further keys
+ * (the token service's key set) can be added as fields.
  */
 export class TokenSigningSecret extends Construct {
   readonly secret: Secret;

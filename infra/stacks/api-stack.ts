@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Secret as EcsSecret } from 'aws-cdk-lib/aws-ecs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { EntryPoints } from '../config/entry-points.js';
@@ -11,6 +12,7 @@ import { RegistryApi } from '../constructs/registry-api.js';
 import { scheduledJobs, ScheduledJobs } from '../constructs/scheduled-jobs.js';
 import { UploadService } from '../constructs/upload-service.js';
 import { uploadServiceImage } from '../constructs/upload-service-image.js';
+import { tokenSecretHmacField } from '../constructs/token-signing-secret.js';
 import { discoveryParameterName, discoveryParameterPrefix } from './discovery.js';
 import type { StatefulStack } from './stateful-stack.js';
 
@@ -23,7 +25,7 @@ export const envNames = {
   bucket: 'BERTH_BUCKET',
   table: 'BERTH_TABLE',
   queueUrl: 'BERTH_QUEUE_URL',
-  tokenSecretArn: 'BERTH_TOKEN_SECRET_ARN',
+  uploadTokenSecret: 'BERTH_UPLOAD_TOKEN_SECRET',
   uploadServiceUrl: 'BERTH_UPLOAD_SERVICE_URL',
   peerRegions: 'BERTH_PEER_REGIONS',
   discoveryPrefix: 'BERTH_DISCOVERY_PREFIX',
@@ -71,7 +73,7 @@ export class ApiStack extends Stack {
       [envNames.stage]: config.name,
       [envNames.bucket]: bucket.bucketName,
       [envNames.table]: table.tableName,
-      [envNames.tokenSecretArn]: secret.secretArn,
+      [envNames.queueUrl]: queue.queueUrl,
     };
     const peerEnv = {
       [envNames.peerRegions]: props.peerRegions.join(','),
@@ -86,17 +88,15 @@ export class ApiStack extends Stack {
         hostName: domain.uploadHost,
         zone: domain.zone,
         certificate: domain.certificate,
-        environment: {
-          ...dataEnv,
-          [envNames.uploadServiceUrl]: `https://${domain.uploadHost}`,
-          AWS_REGION: this.region,
-        },
+        environment: { ...dataEnv, AWS_REGION: this.region },
+        // Injected by ECS from Secrets Manager when a task starts: never in the template or the
+        // task definition.
+        secrets: { [envNames.uploadTokenSecret]: EcsSecret.fromSecretsManager(secret, tokenSecretHmacField) },
         accessLogs: stateful.accessLogs.bucket,
         logRetentionDays: config.logRetentionDays,
       });
       const taskRole = this.uploadService.taskDefinition.taskRole;
       taskRole.addManagedPolicy(stateful.access.uploadService);
-      secret.grantRead(taskRole);
     }
 
     this.apiFunction = new BerthFunction(this, 'ApiFunction', {
@@ -108,8 +108,16 @@ export class ApiStack extends Stack {
       environment: {
         ...dataEnv,
         ...peerEnv,
-        [envNames.queueUrl]: queue.queueUrl,
-        ...(this.uploadService ? { [envNames.uploadServiceUrl]: this.uploadService.url } : {}),
+        ...(this.uploadService
+          ? {
+              [envNames.uploadServiceUrl]: this.uploadService.url,
+              // Lambda has no secret injection: CloudFormation resolves this dynamic reference at
+              // deploy time, so the key sits in the function's (KMS-encrypted) configuration and
+              // the function needs no Secrets Manager access at run time. Reading it by ARN at
+              // cold start would keep it out of the configuration; the entry point does not yet.
+              [envNames.uploadTokenSecret]: secret.secretValueFromJson(tokenSecretHmacField).unsafeUnwrap(),
+            }
+          : {}),
         POWERTOOLS_SERVICE_NAME: 'berth-api',
       },
       logRetentionDays: config.logRetentionDays,
@@ -117,7 +125,6 @@ export class ApiStack extends Stack {
     const apiRole = this.apiFunction.role;
     apiRole.addManagedPolicy(stateful.access.api);
     queue.grantSendMessages(apiRole);
-    secret.grantRead(apiRole);
 
     this.api = new RegistryApi(this, 'Api', {
       handler: this.apiFunction.function,
@@ -135,7 +142,6 @@ export class ApiStack extends Stack {
       environment: {
         ...dataEnv,
         ...peerEnv,
-        [envNames.queueUrl]: queue.queueUrl,
         POWERTOOLS_SERVICE_NAME: 'berth-worker',
       },
       logRetentionDays: config.logRetentionDays,

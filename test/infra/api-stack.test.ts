@@ -55,7 +55,6 @@ describe('Lambda functions', () => {
           [envNames.bucket]: statefulOutput('RefBlobBucket'),
           [envNames.table]: statefulOutput('RefMetadataTable'),
           [envNames.queueUrl]: statefulOutput('RefJobsQueue'),
-          [envNames.tokenSecretArn]: statefulOutput('RefTokenSigningSecret'),
           [envNames.uploadServiceUrl]: 'https://uploads.eu-west-1.registry.example.com',
           [envNames.peerRegions]: 'us-east-1',
           [envNames.discoveryPrefix]: '/berth/prod/regions',
@@ -64,10 +63,30 @@ describe('Lambda functions', () => {
     });
   });
 
-  test('without an upload service the API function is not told of one', () => {
+  test('the API function gets the upload token key as a deploy-time dynamic reference, never a literal', () => {
+    const value = functionByDescription(prod, 'Berth registry API').Properties.Environment.Variables[envNames.uploadTokenSecret];
+    const joined = JSON.stringify(value);
+    expect(joined).toContain('{{resolve:secretsmanager:');
+    expect(joined).toContain('RefTokenSigningSecret');
+    expect(joined).toContain(':SecretString:hmacKey::}}');
+  });
+
+  test('without an upload service the API function is told of neither it nor its key', () => {
     const variables = functionByDescription(dev, 'Berth registry API').Properties.Environment.Variables;
     expect(variables[envNames.uploadServiceUrl]).toBeUndefined();
+    expect(variables[envNames.uploadTokenSecret]).toBeUndefined();
     expect(variables[envNames.peerRegions]).toBe('');
+  });
+
+  test('the worker needs no upload key', () => {
+    const variables = functionByDescription(prod, 'Berth jobs worker').Properties.Environment.Variables;
+    expect(variables[envNames.uploadTokenSecret]).toBeUndefined();
+    expect(variables[envNames.queueUrl]).toEqual(expect.objectContaining({ 'Fn::GetStackOutput': expect.anything() }));
+  });
+
+  test('no function may read Secrets Manager at run time', () => {
+    const reads = iamStatements('api', prod).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(reads.map((s) => s.where).filter((w) => !w.includes('ExecutionRole'))).toEqual([]);
   });
 
   test('each function has its own role with its own data policy', () => {
@@ -157,19 +176,29 @@ describe('upload service', () => {
           Environment: Match.arrayWith([
             { Name: envNames.bucket, Value: statefulOutput('RefBlobBucket') },
             { Name: envNames.table, Value: statefulOutput('RefMetadataTable') },
-            { Name: envNames.tokenSecretArn, Value: statefulOutput('RefTokenSigningSecret') },
-            { Name: envNames.uploadServiceUrl, Value: 'https://uploads.eu-west-1.registry.example.com' },
+            { Name: envNames.queueUrl, Value: statefulOutput('RefJobsQueue') },
             { Name: 'AWS_REGION', Value: 'eu-west-1' },
             { Name: 'PORT', Value: '8080' },
           ]),
+          Secrets: [
+            {
+              Name: envNames.uploadTokenSecret,
+              ValueFrom: { 'Fn::Join': ['', [statefulOutput('RefTokenSigningSecret'), ':hmacKey::']] },
+            },
+          ],
         }),
       ],
     });
   });
 
-  test('is not given the queue: blob uploads emit no jobs', () => {
-    const environment = Object.values(prod.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0].Environment;
-    expect(environment.map((e: { Name: string }) => e.Name)).not.toContain(envNames.queueUrl);
+  test('may not send jobs: blob uploads emit none (the queue URL is configuration only)', () => {
+    const sends = iamStatements('api', prod).filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+    const senders = sends.map((s) => s.where.replace(/^api\//, '').replace(/[0-9A-Fa-f]{8}$/, '')).sort();
+    expect(senders).toEqual([
+      'ApiFunctionRoleDefaultPolicy',
+      'JobsWorkerHandlerRoleDefaultPolicy',
+      expect.stringMatching(/^SchedulerRoleForTarget.*DefaultPolicy/),
+    ]);
   });
 
   test('answers HTTPS on 443 with a current TLS policy and forwards to the tasks', () => {
@@ -212,14 +241,18 @@ describe('upload service', () => {
     expect(source).toMatch(/^UploadServiceLoadBalancerSecurityGroup/);
   });
 
-  test('the task role holds the upload service policy and the secret, nothing more', () => {
+  test('the task role holds the upload service policy, nothing more; only the execution role reads the key', () => {
     const taskRoles = Object.entries(prod.findResources('AWS::IAM::Role')).filter(([id]) => id.includes('TaskTaskRole'));
     expect(taskRoles).toHaveLength(1);
     const [roleId, role] = taskRoles[0]!;
     expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('RefDataAccessuploadService');
     expect(role.Properties.ManagedPolicyArns).toHaveLength(1);
-    const inline = iamStatements('api', prod).filter((s) => s.where.includes('TaskTaskRole') || s.where.includes(roleId.replace(/[0-9A-F]{8}$/, '')));
-    expect(inline.flatMap(actionsOf).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    const inline = iamStatements('api', prod).filter((s) => s.where.includes(roleId.replace(/[0-9A-F]{8}$/, '')));
+    expect(inline).toEqual([]);
+    const execution = iamStatements('api', prod).filter((s) => s.where.includes('TaskExecutionRole'));
+    const secretRead = execution.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+    expect(secretRead).toHaveLength(1);
+    expect(JSON.stringify(secretRead[0]!.Resource)).toContain('RefTokenSigningSecret');
   });
 
   test('does not exist in a stage that does not enable it', () => {

@@ -3,12 +3,13 @@ import { Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { stages } from '../../infra/config/stages.js';
+import type { StageConfig } from '../../infra/config/stage-config.js';
 import type { BerthStage } from '../../infra/stage/berth-stage.js';
 import { devLike, nagFindings, prodLike, removeAssemblies, synthStage, templates } from './synth.js';
 
 afterAll(removeAssemblies);
 
-function synthesized(config: typeof prodLike): BerthStage {
+function synthesized(config: StageConfig): BerthStage {
   const stage = synthStage(config);
   templates(stage);
   return stage;
@@ -33,11 +34,12 @@ function acknowledgments(root: IConstruct): { id: string; reason: string; path: 
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  test.each([
+  const cases: [string, StageConfig][] = [
     ['a production-like stage', prodLike],
     ['a throw-away stage', devLike],
-    ...stages.map((config) => [`the committed ${config.name} stage`, config] as const),
-  ])('finds nothing unacknowledged in %s', (_name, config) => {
+    ...stages.map((config): [string, StageConfig] => [`the committed ${config.name} stage`, config]),
+  ];
+  test.each(cases)('finds nothing unacknowledged in %s', (_name, config) => {
     expect(nagFindings(synthesized(config))).toEqual([]);
   });
 
