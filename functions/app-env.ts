@@ -1,3 +1,5 @@
+import type { Identity } from './identity/identity.js';
+import type { Principal } from './identity/principal.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Table } from './ports/table.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   config: RegistryConfig;
   /** Clock and id source, replaceable in tests. */
   now?: () => Date;
+  /** Users, projects, tokens and RBAC. Absent: the registry is open to anyone (the embedded default). */
+  identity?: Identity;
 }
 
 /** The Hono environment every route sees. */
@@ -40,5 +44,11 @@ export interface AppEnv {
   Variables: {
     deps: AppDeps;
     requestId: string;
+    /** The authenticated caller, when identity is on. */
+    principal?: Principal;
+    /** Whether the caller may pull `repository` (a cross-repository mount source). Absent: yes. */
+    canPull?: (repository: string) => Promise<boolean>;
+    /** Whether the caller may move an existing tag of `repository`. Absent: yes. */
+    canOverwriteTag?: (repository: string) => Promise<boolean>;
   };
 }
