@@ -71,11 +71,13 @@ export class Identity {
 export const adminUsername = 'admin';
 
 /**
- * Creates the system admin `admin` when no such user exists: with `password` when given
- * (BERTH_ADMIN_PASSWORD), else with a generated one returned so the entry point prints it once.
- * An existing admin is left alone: changing the variable later does not reset a password.
+ * First start: makes the signing key set, and creates the system admin `admin` when no such user
+ * exists — with `password` when given (BERTH_ADMIN_PASSWORD), else with a generated one returned
+ * so the entry point prints it once. An existing admin is left alone: changing the variable later
+ * does not reset a password. Safe to run on every start.
  */
-export async function bootstrapAdmin(identity: Identity, password?: string): Promise<{ created: boolean; generatedPassword?: string }> {
+export async function bootstrapIdentity(identity: Identity, password?: string): Promise<{ created: boolean; generatedPassword?: string }> {
+  await identity.tokens.jwks();
   if (await identity.users.get(adminUsername)) return { created: false };
   const chosen = password && password.length > 0 ? password : generatePassword();
   const created = await identity.users.create({

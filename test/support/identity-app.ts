@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../../functions/app-env.js';
 import { defaultRegistryConfig } from '../../functions/app-env.js';
-import { Identity, type IdentityOptions, bootstrapAdmin } from '../../functions/identity/identity.js';
+import { Identity, type IdentityOptions, bootstrapIdentity } from '../../functions/identity/identity.js';
 import { hashPassword } from '../../functions/identity/passwords.js';
 import { projectRoles, type ProjectRole } from '../../functions/identity/rbac.js';
 import type { BlobStore } from '../../functions/ports/blob-store.js';
@@ -23,7 +23,7 @@ export const base = 'http://registry.test';
 export async function identityApp(options: Partial<IdentityOptions> = {}) {
   const table = new MemoryTable();
   const identity = new Identity(table, { service, ...options });
-  await bootstrapAdmin(identity, adminPassword);
+  await bootstrapIdentity(identity, adminPassword);
   const deps: AppDeps = {
     table,
     blobs: {} as BlobStore,
