@@ -1,6 +1,9 @@
 import type { Identity } from './identity/identity.js';
 import type { Principal } from './identity/principal.js';
 import type { BlobStore } from './ports/blob-store.js';
+import type { BlobLinks } from './registry/blob-links.js';
+import type { Manifests } from './registry/manifests.js';
+import type { Uploads } from './registry/uploads.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Table } from './ports/table.js';
 
@@ -16,6 +19,11 @@ export interface RegistryConfig {
    * sessions are handed to it: `POST .../blobs/uploads/` answers a Location on that host.
    */
   uploadServiceUrl?: string;
+  /**
+   * Secret that signs upload-service tokens (see core/upload-token.ts). Required with
+   * `uploadServiceUrl`; the Lambda API and the upload service must share it.
+   */
+  uploadTokenSecret?: Uint8Array;
   /** Seconds a presigned blob download URL stays valid. */
   downloadUrlTtlSeconds: number;
   /** Seconds an idle upload session lives before it expires. */
@@ -44,11 +52,18 @@ export interface AppEnv {
   Variables: {
     deps: AppDeps;
     requestId: string;
+    /** Path parameters of the matched v2 route (name, reference, digest, uuid). */
+    params: Record<string, string>;
+    registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks };
+    /** Who is calling, for audit events; set by the access layer when there is one. */
+    actor?: string;
     /** The authenticated caller, when identity is on. */
     principal?: Principal;
-    /** Whether the caller may pull `repository` (a cross-repository mount source). Absent: yes. */
+    /** May the caller pull from this repository? (mounts from another repository ask it). */
     canPull?: (repository: string) => Promise<boolean>;
-    /** Whether the caller may move an existing tag of `repository`. Absent: yes. */
-    canOverwriteTag?: (repository: string) => Promise<boolean>;
+    /** May the caller move an existing tag? (immutable tags answer no). */
+    canOverwriteTag?: (repository: string, tag: string) => Promise<boolean>;
+    /** Set when the request carried a valid upload-service token for its session. */
+    uploadTokenValid?: boolean;
   };
 }

@@ -2,21 +2,26 @@ import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './app-env.js';
 import { mountIdentity } from './routes/mount-identity.js';
 import { renderError } from './routes/render-error.js';
-import { v2Routes } from './routes/v2/index.js';
+import { BlobLinks } from './registry/blob-links.js';
+import { Manifests } from './registry/manifests.js';
+import { Uploads } from './registry/uploads.js';
+import { v2App } from './routes/v2/index.js';
 
 /**
  * The one Hono app every runtime serves (Lambda, the Node server, the upload service). Entry
  * points build `deps`; nothing below this line knows which backend it runs on.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const registry = { uploads: new Uploads(deps), manifests: new Manifests(deps), links: new BlobLinks(deps.table) };
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);
+    c.set('registry', registry);
     c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID());
     await next();
   });
   if (deps.identity) mountIdentity(app);
-  app.route('/v2', v2Routes());
+  app.route('/v2', v2App());
   app.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   app.onError(renderError);
   return app;

@@ -16,9 +16,7 @@ export const ociErrorCodes = {
   DENIED: { status: 403, message: 'requested access to the resource is denied' },
   UNSUPPORTED: { status: 415, message: 'the operation is unsupported' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
-  RANGE_INVALID: { status: 416, message: 'requested range not satisfiable' },
-  TAG_INVALID: { status: 400, message: 'manifest tag did not match URI' },
-  INTERNAL: { status: 500, message: 'internal error' },
+  UNKNOWN: { status: 500, message: 'unknown error' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
 
 export type OciErrorCode = keyof typeof ociErrorCodes;

@@ -32,8 +32,8 @@ export interface Item extends Key {
 
 /**
  * A write condition on the item currently stored under the same key. An expired item counts as
- * absent. `equals` compares each named attribute by value (deep equality for JSON values); an
- * attribute given as `null` there matches an absent attribute too.
+ * absent. `equals` holds when the item exists and each named attribute equals the given value
+ * (deep equality for JSON values); `null` there matches an absent attribute too.
  */
 export type Condition =
   | { exists: false }

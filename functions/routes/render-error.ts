@@ -12,15 +12,20 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
     const body = c.req.method === 'HEAD' ? null : JSON.stringify(error.toBody());
     return new Response(body, {
       status: error.status,
-      headers: { 'content-type': 'application/json; charset=utf-8', ...error.headers },
+      headers: { 'content-type': 'application/json; charset=utf-8', ...apiVersion(c), ...error.headers },
     });
   }
   if (error instanceof HTTPException) return error.getResponse();
   const requestId = c.get('requestId');
   console.error(JSON.stringify({ level: 'error', requestId, message: error.message, stack: error.stack }));
-  const internal = new OciError('INTERNAL', 'internal error', { requestId });
+  const internal = new OciError('UNKNOWN', 'internal error', { requestId });
   return new Response(c.req.method === 'HEAD' ? null : JSON.stringify(internal.toBody()), {
     status: 500,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
+    headers: { 'content-type': 'application/json; charset=utf-8', ...apiVersion(c) },
   });
+}
+
+/** Distribution API responses say which API they speak, errors included. */
+function apiVersion(c: Context<AppEnv>): Record<string, string> {
+  return c.req.path.startsWith('/v2') ? { 'Docker-Distribution-API-Version': 'registry/2.0' } : {};
 }

@@ -45,7 +45,7 @@ export async function identityApp(options: Partial<IdentityOptions> = {}) {
     return c.json({
       reached: true,
       principal: c.get('principal')?.kind ?? null,
-      canOverwriteTag: repository ? await c.get('canOverwriteTag')?.(repository) : undefined,
+      canOverwriteTag: repository ? await c.get('canOverwriteTag')?.(repository, 'v1') : undefined,
       canPull: c.req.query('from') ? await c.get('canPull')?.(c.req.query('from')!) : undefined,
     });
   });

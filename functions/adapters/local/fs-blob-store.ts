@@ -1,0 +1,138 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore, ByteRange, UploadState } from '../../ports/blob-store.js';
+
+/**
+ * BlobStore on a local filesystem. Layout under `root`:
+ *
+ *   blobs/<algorithm>/<first two hex>/<hex>   committed blobs, written once, never modified
+ *   uploads/<upload id>                        bytes of an upload in progress
+ *
+ * A blob appears only by rename(2) of a fully written, fsynced upload file, so a crash at any
+ * moment leaves either no blob or the whole blob. Upload ids come from the registry (UUIDs), never
+ * from a client path, so they cannot escape `uploads/`.
+ */
+export class FsBlobStore implements BlobStore {
+  private readonly blobsDir: string;
+  private readonly uploadsDir: string;
+  private ready: Promise<void> | undefined;
+
+  constructor(root: string) {
+    this.blobsDir = join(root, 'blobs');
+    this.uploadsDir = join(root, 'uploads');
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= Promise.all([mkdir(this.blobsDir, { recursive: true }), mkdir(this.uploadsDir, { recursive: true })]).then(() => undefined);
+    return this.ready;
+  }
+
+  private blobPath(digest: string): string {
+    const [algorithm, hex] = digest.split(':') as [string, string];
+    return join(this.blobsDir, algorithm, hex.slice(0, 2), hex);
+  }
+
+  private uploadPath(uploadId: string): string {
+    if (!/^[A-Za-z0-9-]+$/.test(uploadId)) throw new Error(`bad upload id ${uploadId}`);
+    return join(this.uploadsDir, uploadId);
+  }
+
+  async stat(digest: string): Promise<{ size: number } | null> {
+    try {
+      return { size: (await stat(this.blobPath(digest))).size };
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
+  async open(digest: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array> | null> {
+    const path = this.blobPath(digest);
+    try {
+      const handle = await open(path, 'r');
+      return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
+  async downloadUrl(): Promise<string | null> {
+    return null;
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  async beginUpload(uploadId: string): Promise<UploadState> {
+    await this.init();
+    const handle = await open(this.uploadPath(uploadId), 'wx');
+    await handle.close();
+    return { size: 0 };
+  }
+
+  async appendUpload(uploadId: string, state: UploadState, body: AsyncIterable<Uint8Array>): Promise<UploadState> {
+    const path = this.uploadPath(uploadId);
+    await truncate(path, state.size);
+    let written = 0;
+    const counted = async function* () {
+      for await (const chunk of body) {
+        written += chunk.byteLength;
+        yield chunk;
+      }
+    };
+    await pipeline(Readable.from(counted()), createWriteStream(path, { flags: 'r+', start: state.size, highWaterMark: 1024 * 1024 }));
+    return { ...state, size: state.size + written };
+  }
+
+  readUpload(uploadId: string, state: UploadState): AsyncIterable<Uint8Array> {
+    if (state.size === 0) return emptyIterable();
+    return createReadStream(this.uploadPath(uploadId), { start: 0, end: state.size - 1, highWaterMark: 1024 * 1024 });
+  }
+
+  async commitUpload(uploadId: string, state: UploadState, digest: string): Promise<void> {
+    const source = this.uploadPath(uploadId);
+    const target = this.blobPath(digest);
+    if (await this.stat(digest)) {
+      await rm(source, { force: true });
+      return;
+    }
+    const handle = await open(source, 'r+');
+    try {
+      await handle.truncate(state.size);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await mkdir(join(target, '..'), { recursive: true });
+    await rename(source, target);
+  }
+
+  /**
+   * Ids of uploads whose bytes were last written before `olderThan`: candidates for the janitor,
+   * which frees those no session claims any more (S3 does the same with a lifecycle rule).
+   */
+  async staleUploads(olderThan: Date): Promise<string[]> {
+    await this.init();
+    const stale: string[] = [];
+    for (const name of await readdir(this.uploadsDir)) {
+      const info = await stat(join(this.uploadsDir, name)).catch(() => null);
+      if (info && info.mtime < olderThan) stale.push(name);
+    }
+    return stale;
+  }
+
+  async abortUpload(uploadId: string): Promise<void> {
+    await rm(this.uploadPath(uploadId), { force: true });
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+async function* emptyIterable(): AsyncIterable<Uint8Array> {}

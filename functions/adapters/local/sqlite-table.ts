@@ -1,0 +1,165 @@
+import Database from 'better-sqlite3';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  ConditionFailedError,
+  type Condition,
+  type Item,
+  type Key,
+  type QueryOptions,
+  type Table,
+  type WriteOp,
+} from '../../ports/table.js';
+
+/** Above every UTF-8 sequence a key can hold after a prefix: closes a prefix range. */
+const highest = '\u{10FFFF}';
+
+/**
+ * The single-table port on SQLite (better-sqlite3) for the embedded default. One row per item,
+ * the whole item as JSON, keys and the index columns copied out so SQLite orders them. SQLite's
+ * BINARY collation compares UTF-8 bytes, DynamoDB's order for string keys. WAL with
+ * synchronous=FULL: a committed write survives a crash of the process and of the machine.
+ */
+export class SqliteTable implements Table {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<SqliteTable['prepare']>;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS items (
+        pk TEXT NOT NULL,
+        sk TEXT NOT NULL,
+        gsi1pk TEXT,
+        gsi1sk TEXT,
+        expires_at INTEGER,
+        item TEXT NOT NULL,
+        PRIMARY KEY (pk, sk)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
+    `);
+    this.statements = this.prepare();
+  }
+
+  private prepare() {
+    return {
+      get: this.db.prepare<[string, string], { item: string; expires_at: number | null }>(
+        'SELECT item, expires_at FROM items WHERE pk = ? AND sk = ?',
+      ),
+      put: this.db.prepare<[string, string, string | null, string | null, number | null, string]>(
+        'INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, expires_at, item) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      delete: this.db.prepare<[string, string]>('DELETE FROM items WHERE pk = ? AND sk = ?'),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Removes expired rows; reads already ignore them, this only reclaims space. */
+  sweepExpired(now = Date.now()): number {
+    return this.db.prepare('DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?').run(Math.floor(now / 1000)).changes;
+  }
+
+  private read(key: Key): Item | null {
+    const row = this.statements.get.get(key.pk, key.sk);
+    if (!row || isExpired(row.expires_at)) return null;
+    return JSON.parse(row.item) as Item;
+  }
+
+  private check(key: Key, condition: Condition | undefined): void {
+    if (!condition) return;
+    if (!holds(this.read(key), condition)) throw new ConditionFailedError(`condition failed on ${key.pk} / ${key.sk}`);
+  }
+
+  private write(item: Item): void {
+    const hasIndex = typeof item.gsi1pk === 'string' && typeof item.gsi1sk === 'string';
+    this.statements.put.run(
+      item.pk,
+      item.sk,
+      hasIndex ? (item.gsi1pk as string) : null,
+      hasIndex ? (item.gsi1sk as string) : null,
+      typeof item.expiresAt === 'number' ? item.expiresAt : null,
+      JSON.stringify(item),
+    );
+  }
+
+  async get(key: Key): Promise<Item | null> {
+    return this.read(key);
+  }
+
+  async put(item: Item, condition?: Condition): Promise<void> {
+    this.db.transaction(() => {
+      this.check(item, condition);
+      this.write(item);
+    })();
+  }
+
+  async delete(key: Key, condition?: Condition): Promise<void> {
+    this.db.transaction(() => {
+      this.check(key, condition);
+      this.statements.delete.run(key.pk, key.sk);
+    })();
+  }
+
+  async transact(ops: WriteOp[]): Promise<void> {
+    if (ops.length > 100) throw new Error('a transaction holds at most 100 operations');
+    const seen = new Set<string>();
+    for (const op of ops) {
+      const key = 'put' in op ? op.put : 'delete' in op ? op.delete : op.check;
+      const id = `${key.pk}\u0000${key.sk}`;
+      if (seen.has(id)) throw new Error(`a transaction touches ${key.pk} / ${key.sk} twice`);
+      seen.add(id);
+    }
+    this.db.transaction(() => {
+      for (const op of ops) {
+        if ('put' in op) this.check(op.put, op.condition);
+        else if ('delete' in op) this.check(op.delete, op.condition);
+        else this.check(op.check, op.condition);
+      }
+      for (const op of ops) {
+        if ('put' in op) this.write(op.put);
+        else if ('delete' in op) this.statements.delete.run(op.delete.pk, op.delete.sk);
+      }
+    })();
+  }
+
+  async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
+    const [pkColumn, skColumn] = options.index === 'gsi1' ? ['gsi1pk', 'gsi1sk'] : ['pk', 'sk'];
+    const where = [`${pkColumn} = ?`, '(expires_at IS NULL OR expires_at > ?)'];
+    const params: (string | number)[] = [pk, Math.floor(Date.now() / 1000)];
+    if (options.prefix) {
+      where.push(`${skColumn} >= ?`, `${skColumn} < ?`);
+      params.push(options.prefix, options.prefix + highest);
+    }
+    if (options.after !== undefined) {
+      where.push(`${skColumn} ${options.reverse ? '<' : '>'} ?`);
+      params.push(options.after);
+    }
+    let sql = `SELECT item FROM items WHERE ${where.join(' AND ')} ORDER BY ${skColumn} ${options.reverse ? 'DESC' : 'ASC'}`;
+    if (options.index === 'gsi1') sql += `, pk ${options.reverse ? 'DESC' : 'ASC'}, sk ${options.reverse ? 'DESC' : 'ASC'}`;
+    if (options.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(options.limit);
+    }
+    const rows = this.db.prepare<(string | number)[], { item: string }>(sql).all(...params);
+    return rows.map((row) => JSON.parse(row.item) as Item);
+  }
+}
+
+function isExpired(expiresAt: number | null): boolean {
+  return expiresAt !== null && expiresAt <= Date.now() / 1000;
+}
+
+function holds(current: Item | null, condition: Condition): boolean {
+  if ('exists' in condition) return condition.exists === (current !== null);
+  if (!current) return false;
+  return Object.entries(condition.equals).every(([name, expected]) => {
+    const actual = current[name];
+    if (expected === null) return actual === undefined || actual === null;
+    return isDeepStrictEqual(actual, expected);
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * The registry's items in the single table (identity and other features keep to their own pk
+ * prefixes). Sort keys order tags and repositories lexically by UTF-8 bytes, which is the order
+ * the tags list and the catalog answer in.
+ *
+ *   pk                  sk                             item
+ *   repo#<name>         meta                           repository: createdAt
+ *   catalog             <name>                         catalog entry (one per repository)
+ *   repo#<name>         blob#<digest>                  blob linked into the repository: size
+ *                       gsi1: blobrepos#<digest> / <name>   (which repositories hold a blob)
+ *   repo#<name>         manifest#<digest>              manifest: mediaType, size, body (inline when
+ *                                                      small, else `inBlobStore`), subject, artifactType
+ *   repo#<name>         tag#<tag>                      tag: digest, mediaType, updatedAt
+ *                       gsi1: tagsof#<name>@<digest> / <tag>  (tags pointing at a manifest)
+ *   repo#<name>         referrer#<subject>#<digest>    referrer descriptor of a manifest with `subject`
+ *   upload#<id>         session                        upload session: repository, state, expiresAt
+ *   blob#<digest>       meta                           blob in the blob store: size
+ */
+export const keys = {
+  repository: (name: string) => ({ pk: `repo#${name}`, sk: 'meta' }),
+  catalogEntry: (name: string) => ({ pk: 'catalog', sk: name }),
+  blobLink: (name: string, digest: string) => ({ pk: `repo#${name}`, sk: `blob#${digest}` }),
+  blobLinkIndex: (digest: string) => `blobrepos#${digest}`,
+  manifest: (name: string, digest: string) => ({ pk: `repo#${name}`, sk: `manifest#${digest}` }),
+  tag: (name: string, tag: string) => ({ pk: `repo#${name}`, sk: `tag#${tag}` }),
+  tagIndex: (name: string, digest: string) => `tagsof#${name}@${digest}`,
+  referrer: (name: string, subject: string, digest: string) => ({ pk: `repo#${name}`, sk: `referrer#${subject}#${digest}` }),
+  referrerPrefix: (subject: string) => `referrer#${subject}#`,
+  uploadSession: (id: string) => ({ pk: `upload#${id}`, sk: 'session' }),
+  blob: (digest: string) => ({ pk: `blob#${digest}`, sk: 'meta' }),
+} as const;

@@ -1,0 +1,243 @@
+import type { AppDeps } from '../app-env.js';
+import { digestOf, parseDigest, type Digest } from '../core/digest.js';
+import { OciError } from '../core/errors.js';
+import { parseManifest, type ParsedManifest } from '../core/manifest.js';
+import { isValidTag } from '../core/reference.js';
+import type { Item, WriteOp } from '../ports/table.js';
+import { keys } from './keys.js';
+
+/** Largest manifest kept inline in its table item (DynamoDB items stop at 400 KB). */
+const inlineLimit = 300 * 1024;
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  subject?: string;
+}
+
+export interface ReferrerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+/** A reference is a tag or a digest (spec: `<reference>`). */
+export type Reference = { tag: string } | { digest: Digest };
+
+/**
+ * Parses `<reference>`. A malformed tag names nothing that can exist, so reading or deleting it
+ * is MANIFEST_UNKNOWN (404, as the conformance suite expects); pushing to it is MANIFEST_INVALID.
+ */
+export function parseReference(reference: string, purpose: 'read' | 'write'): Reference {
+  if (reference.includes(':')) {
+    const digest = parseDigest(reference);
+    if (!digest) throw new OciError('DIGEST_INVALID', 'invalid or unsupported digest', { reference });
+    return { digest };
+  }
+  if (!isValidTag(reference)) {
+    if (purpose === 'read') throw new OciError('MANIFEST_UNKNOWN', 'no manifest can have this malformed tag', { reference });
+    throw new OciError('MANIFEST_INVALID', 'invalid tag', { reference });
+  }
+  return { tag: reference };
+}
+
+/**
+ * Manifests, tags and referrers of repositories. A manifest, its tag, its referrer entry and the
+ * repository's catalog entry are written in one transaction: all visible or none.
+ */
+export class Manifests {
+  constructor(private readonly deps: AppDeps) {}
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** The manifest a reference names in `repository`, or null. */
+  async resolve(repository: string, reference: Reference): Promise<(StoredManifest & { item: Item }) | null> {
+    let digest: string;
+    if ('tag' in reference) {
+      const tag = await this.deps.table.get(keys.tag(repository, reference.tag));
+      if (!tag) return null;
+      digest = tag.digest as string;
+    } else {
+      digest = reference.digest.value;
+    }
+    const item = await this.deps.table.get(keys.manifest(repository, digest));
+    if (!item) return null;
+    return { digest, mediaType: item.mediaType as string, size: item.size as number, subject: item.subject as string | undefined, item };
+  }
+
+  /** The stored bytes of a resolved manifest, exactly as pushed. */
+  async body(manifest: StoredManifest & { item: Item }): Promise<Uint8Array> {
+    if (typeof manifest.item.body === 'string') return Buffer.from(manifest.item.body, 'utf8');
+    const chunks: Uint8Array[] = [];
+    const stream = await this.deps.blobs.open(manifest.digest);
+    if (!stream) throw new Error(`manifest ${manifest.digest} is missing from the blob store`);
+    for await (const chunk of stream) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * end-7 PUT: validates and stores a manifest under its digest, and under `tag` when the
+   * reference is a tag. `mayOverwriteTag` is asked only when the tag already points elsewhere.
+   */
+  async put(
+    repository: string,
+    reference: Reference,
+    bytes: Uint8Array,
+    contentType: string | undefined,
+    mayOverwriteTag: (repository: string, tag: string) => Promise<boolean> = async () => true,
+  ): Promise<StoredManifest & { parsed: ParsedManifest; created: boolean }> {
+    const parsed = parseManifest(bytes, contentType);
+    const algorithm = 'digest' in reference ? reference.digest.algorithm : 'sha256';
+    const digest = digestOf(bytes, algorithm);
+    if ('digest' in reference && reference.digest.value !== digest) {
+      throw new OciError('DIGEST_INVALID', 'manifest digest does not match the reference', { reference: reference.digest.value, computed: digest });
+    }
+    await this.checkReferences(repository, parsed);
+
+    const now = this.now().toISOString();
+    const ops: WriteOp[] = [];
+    const manifestItem: Item = {
+      ...keys.manifest(repository, digest),
+      mediaType: parsed.mediaType,
+      size: bytes.byteLength,
+      createdAt: now,
+      ...(parsed.subject ? { subject: parsed.subject } : {}),
+      ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
+    };
+    if (bytes.byteLength <= inlineLimit) {
+      manifestItem.body = Buffer.from(bytes).toString('utf8');
+    } else {
+      await this.storeLarge(digest, bytes);
+      manifestItem.inBlobStore = true;
+    }
+    ops.push({ put: manifestItem });
+    let created = true;
+    if ('tag' in reference) {
+      const current = await this.deps.table.get(keys.tag(repository, reference.tag));
+      if (current && current.digest !== digest && !(await mayOverwriteTag(repository, reference.tag))) {
+        throw new OciError('DENIED', `tag ${reference.tag} is immutable or may not be overwritten by this caller`, { tag: reference.tag });
+      }
+      created = !current;
+      ops.push({
+        put: {
+          ...keys.tag(repository, reference.tag),
+          digest,
+          mediaType: parsed.mediaType,
+          updatedAt: now,
+          gsi1pk: keys.tagIndex(repository, digest),
+          gsi1sk: reference.tag,
+        },
+        condition: current ? { equals: { digest: current.digest as string } } : { exists: false },
+      });
+    }
+    if (parsed.subject) {
+      ops.push({
+        put: {
+          ...keys.referrer(repository, parsed.subject, digest),
+          mediaType: parsed.mediaType,
+          digest,
+          size: bytes.byteLength,
+          ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
+          ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
+        },
+      });
+    }
+    if (!(await this.deps.table.get(keys.repository(repository)))) {
+      ops.push({ put: { ...keys.repository(repository), createdAt: now } }, { put: { ...keys.catalogEntry(repository), createdAt: now } });
+    }
+    await this.deps.table.transact(ops);
+    return { digest, mediaType: parsed.mediaType, size: bytes.byteLength, subject: parsed.subject, parsed, created };
+  }
+
+  /** Every blob and child manifest a manifest names must already be in the repository. */
+  private async checkReferences(repository: string, parsed: ParsedManifest): Promise<void> {
+    const missing: string[] = [];
+    await Promise.all([
+      ...[...new Set(parsed.blobs)].map(async (digest) => {
+        if (!(await this.deps.table.get(keys.blobLink(repository, digest)))) missing.push(digest);
+      }),
+      ...[...new Set(parsed.manifests)].map(async (digest) => {
+        if (!(await this.deps.table.get(keys.manifest(repository, digest)))) missing.push(digest);
+      }),
+    ]);
+    if (missing.length > 0) {
+      throw new OciError('MANIFEST_BLOB_UNKNOWN', 'manifest references blobs or manifests unknown to this repository', { missing: missing.sort() }, { status: 400 });
+    }
+  }
+
+  private async storeLarge(digest: string, bytes: Uint8Array): Promise<void> {
+    if (await this.deps.blobs.stat(digest)) return;
+    const id = crypto.randomUUID();
+    const state = await this.deps.blobs.beginUpload(id);
+    const next = await this.deps.blobs.appendUpload(id, state, (async function* () {
+      yield bytes;
+    })());
+    await this.deps.blobs.commitUpload(id, next, digest);
+  }
+
+  /**
+   * end-9 DELETE by digest removes the manifest, every tag pointing at it and its referrer entry;
+   * by tag removes only the tag. False when nothing was there.
+   */
+  async delete(repository: string, reference: Reference): Promise<StoredManifest | null> {
+    if ('tag' in reference) {
+      const tag = await this.deps.table.get(keys.tag(repository, reference.tag));
+      if (!tag) return null;
+      await this.deps.table.delete(keys.tag(repository, reference.tag), { equals: { digest: tag.digest as string } });
+      return { digest: tag.digest as string, mediaType: tag.mediaType as string, size: 0 };
+    }
+    const manifest = await this.resolve(repository, reference);
+    if (!manifest) return null;
+    const tags = await this.deps.table.query(keys.tagIndex(repository, manifest.digest), { index: 'gsi1' });
+    const ops: WriteOp[] = [{ delete: keys.manifest(repository, manifest.digest) }];
+    for (const tag of tags) ops.push({ delete: { pk: tag.pk, sk: tag.sk }, condition: { equals: { digest: manifest.digest } } });
+    if (manifest.subject) ops.push({ delete: keys.referrer(repository, manifest.subject, manifest.digest) });
+    for (let i = 0; i < ops.length; i += 100) await this.deps.table.transact(ops.slice(i, i + 100));
+    return manifest;
+  }
+
+  /** end-8a/8b: tags in lexical order, `n` at most, after `last`. */
+  async tags(repository: string, n: number | undefined, last: string | undefined): Promise<{ tags: string[]; more: boolean }> {
+    if (n === 0) return { tags: [], more: false };
+    const items = await this.deps.table.query(keys.repository(repository).pk, {
+      prefix: 'tag#',
+      after: last !== undefined ? `tag#${last}` : undefined,
+      limit: n === undefined ? undefined : n + 1,
+    });
+    const tags = items.map((item) => item.sk.slice(4));
+    if (n !== undefined && tags.length > n) return { tags: tags.slice(0, n), more: true };
+    return { tags, more: false };
+  }
+
+  async repositoryExists(repository: string): Promise<boolean> {
+    return (await this.deps.table.get(keys.repository(repository))) !== null;
+  }
+
+  /** end-12: manifests whose subject is `subject`, optionally only of one artifactType. */
+  async referrers(repository: string, subject: string, artifactType: string | undefined): Promise<ReferrerDescriptor[]> {
+    const items = await this.deps.table.query(keys.repository(repository).pk, { prefix: keys.referrerPrefix(subject) });
+    return items
+      .filter((item) => artifactType === undefined || item.artifactType === artifactType)
+      .map((item) => ({
+        mediaType: item.mediaType as string,
+        digest: item.digest as string,
+        size: item.size as number,
+        ...(item.artifactType ? { artifactType: item.artifactType as string } : {}),
+        ...(item.annotations ? { annotations: item.annotations as Record<string, string> } : {}),
+      }));
+  }
+
+  /** The catalog: repository names in lexical order, `n` at most, after `last`. */
+  async catalog(n: number | undefined, last: string | undefined): Promise<{ repositories: string[]; more: boolean }> {
+    if (n === 0) return { repositories: [], more: false };
+    const items = await this.deps.table.query('catalog', { after: last, limit: n === undefined ? undefined : n + 1 });
+    const names = items.map((item) => item.sk);
+    if (n !== undefined && names.length > n) return { repositories: names.slice(0, n), more: true };
+    return { repositories: names, more: false };
+  }
+}

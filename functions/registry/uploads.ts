@@ -1,0 +1,257 @@
+import type { Hash } from 'node:crypto';
+import type { AppDeps } from '../app-env.js';
+import { createDigester, type Digest, type DigestAlgorithm } from '../core/digest.js';
+import { OciError } from '../core/errors.js';
+import type { UploadState } from '../ports/blob-store.js';
+import { ConditionFailedError, type Item } from '../ports/table.js';
+import { BlobLinks } from './blob-links.js';
+import { keys } from './keys.js';
+
+export interface UploadSession {
+  id: string;
+  repository: string;
+  state: UploadState;
+  /** Bumped on every accepted write: concurrent writers to one session cannot both win. */
+  version: number;
+  startedAt: string;
+}
+
+/** Inclusive byte positions a chunk claims (the request's Content-Range). */
+export interface ChunkRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Running sha256 of uploads whose bytes all streamed through this process. Node cannot save a
+ * hash state between processes, and the common case (docker, skopeo, podman: one streamed PATCH;
+ * containerd: one PUT) streams an upload through one process, so the hash is taken on the fly and
+ * kept here between requests. When a later chunk lands in another process (Lambda instances,
+ * several upload-service tasks) or after a restart, the entry is missing or behind and the upload
+ * is re-hashed from storage at commit: correct always, fast in the common case.
+ */
+const runningHashes = new Map<string, { hash: Hash; algorithm: DigestAlgorithm; offset: number }>();
+const maxRunningHashes = 10_000;
+
+/** Drops every running hash, as a restart or a move to another process does. */
+export function forgetRunningHashes(): void {
+  runningHashes.clear();
+}
+
+function rememberHash(id: string, entry: { hash: Hash; algorithm: DigestAlgorithm; offset: number }): void {
+  runningHashes.delete(id);
+  runningHashes.set(id, entry);
+  if (runningHashes.size > maxRunningHashes) runningHashes.delete(runningHashes.keys().next().value as string);
+}
+
+/**
+ * The upload state machine (spec "Pushing blobs"): a session is opened by POST, grows by PATCH
+ * (streamed, or chunked with Content-Range in order), and ends by PUT with the digest (blob
+ * visible only now, after verification) or by DELETE. Each step is one conditional write of the
+ * session, so a crash leaves the session at its last acknowledged size.
+ */
+export class Uploads {
+  private readonly links: BlobLinks;
+  /**
+   * Sessions a request of this process is writing. A second writer of the same session is refused
+   * at once rather than interleaving bytes with the first (the version check only catches it
+   * after the bytes are written).
+   */
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly deps: AppDeps) {
+    this.links = new BlobLinks(deps.table);
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  private item(session: UploadSession): Item {
+    const expiresAt = Math.floor(this.now().getTime() / 1000) + this.deps.config.uploadSessionTtlSeconds;
+    return { ...keys.uploadSession(session.id), ...session, expiresAt };
+  }
+
+  /** end-4a POST: opens an empty session. */
+  async start(repository: string): Promise<UploadSession> {
+    const id = crypto.randomUUID();
+    const state = await this.deps.blobs.beginUpload(id);
+    const session: UploadSession = { id, repository, state, version: 0, startedAt: this.now().toISOString() };
+    await this.deps.table.put(this.item(session), { exists: false });
+    rememberHash(id, { hash: createDigester('sha256'), algorithm: 'sha256', offset: 0 });
+    return session;
+  }
+
+  /** The open session `id` of `repository`, else BLOB_UPLOAD_UNKNOWN. */
+  async get(repository: string, id: string): Promise<UploadSession> {
+    const item = /^[0-9a-f-]{36}$/.test(id) ? await this.deps.table.get(keys.uploadSession(id)) : null;
+    if (!item || item.repository !== repository) throw new OciError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
+    return { id, repository, state: item.state as UploadState, version: item.version as number, startedAt: item.startedAt as string };
+  }
+
+  /**
+   * end-5 PATCH (and the body of end-6 PUT): appends a body at the session's size. A chunk with a
+   * range must start exactly there (else 416, spec "Pushing a blob in chunks") and
+   * carry exactly its claimed length.
+   */
+  async append(session: UploadSession, body: AsyncIterable<Uint8Array>, range: ChunkRange | null, contentLength: number | null): Promise<UploadSession> {
+    return this.exclusively(session.id, () => this.appendNow(session, body, range, contentLength));
+  }
+
+  private async exclusively<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (this.busy.has(id)) throw new OciError('BLOB_UPLOAD_INVALID', 'another request is writing this upload', { uuid: id });
+    this.busy.add(id);
+    try {
+      return await work();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  private async appendNow(session: UploadSession, body: AsyncIterable<Uint8Array>, range: ChunkRange | null, contentLength: number | null): Promise<UploadSession> {
+    const offset = session.state.size;
+    if (range && range.start !== offset) {
+      throw new OciError('BLOB_UPLOAD_INVALID', `chunk must start at byte ${offset}`, { expected: offset, got: range.start }, {
+        status: 416,
+        headers: { Range: rangeHeader(offset), 'Docker-Upload-UUID': session.id },
+      });
+    }
+    const expected = range ? range.end - range.start + 1 : contentLength;
+    if (range && contentLength !== null && contentLength !== expected) {
+      throw new OciError('SIZE_INVALID', 'Content-Length does not match Content-Range', { contentLength, range });
+    }
+    const limit = this.deps.config.maxRequestBytes;
+    if (limit !== undefined && contentLength !== null && contentLength > limit) throw tooLarge(limit, this.deps.config.uploadServiceUrl);
+
+    const running = runningHashes.get(session.id);
+    const hash = running && running.offset === offset ? running : undefined;
+    runningHashes.delete(session.id);
+    let seen = 0;
+    const tapped = async function* () {
+      const iterator = body[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          throw new OciError('BLOB_UPLOAD_INVALID', 'the request body ended before it was complete', { error: String(error) });
+        }
+        if (next.done) return;
+        const chunk = next.value;
+        seen += chunk.byteLength;
+        if (limit !== undefined && seen > limit) throw tooLarge(limit, undefined);
+        if (expected !== null && seen > expected) throw new OciError('SIZE_INVALID', 'body is longer than declared', { expected });
+        hash?.hash.update(chunk);
+        yield chunk;
+      }
+    };
+    const state = await this.deps.blobs.appendUpload(session.id, session.state, tapped());
+    if (expected !== null && seen !== expected) {
+      throw new OciError('SIZE_INVALID', 'body is shorter than declared', { expected, received: seen });
+    }
+    const next: UploadSession = { ...session, state, version: session.version + 1 };
+    try {
+      await this.deps.table.put(this.item(next), { equals: { version: session.version } });
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw new OciError('BLOB_UPLOAD_INVALID', 'the upload was changed or closed by another request', { uuid: session.id });
+      throw error;
+    }
+    if (hash) rememberHash(session.id, { ...hash, offset: state.size });
+    return next;
+  }
+
+  /**
+   * end-6 PUT `?digest=`: verifies the bytes against the digest (nothing is stored on mismatch),
+   * makes the blob visible in the repository and closes the session. Answers only after the blob
+   * record is written.
+   */
+  async finish(session: UploadSession, digest: Digest): Promise<{ size: number }> {
+    return this.exclusively(session.id, () => this.finishNow(session, digest));
+  }
+
+  private async finishNow(session: UploadSession, digest: Digest): Promise<{ size: number }> {
+    const size = session.state.size;
+    const computed = await this.digestOf(session, digest.algorithm);
+    if (computed !== digest.value) {
+      await this.discard(session);
+      throw new OciError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: digest.value, computed });
+    }
+    await this.deps.blobs.commitUpload(session.id, session.state, digest.value);
+    const now = this.now();
+    try {
+      await this.deps.table.transact([
+        { put: { ...keys.blob(digest.value), size, createdAt: now.toISOString() } },
+        { put: this.links.linkItem(session.repository, digest.value, size, now) },
+        { delete: keys.uploadSession(session.id), condition: { equals: { version: session.version } } },
+      ]);
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw new OciError('BLOB_UPLOAD_UNKNOWN', 'the upload was closed by another request', { uuid: session.id });
+      throw error;
+    }
+    return { size };
+  }
+
+  /** end-4b POST `?digest=`: a whole blob in one request. */
+  async monolithic(repository: string, digest: Digest, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<{ size: number }> {
+    let session = await this.start(repository);
+    if (digest.algorithm !== 'sha256') rememberHash(session.id, { hash: createDigester(digest.algorithm), algorithm: digest.algorithm, offset: 0 });
+    try {
+      session = await this.append(session, body, null, contentLength);
+      return await this.finish(session, digest);
+    } catch (error) {
+      await this.cancel(session).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** end-8 DELETE: frees the session and its bytes. */
+  async cancel(session: UploadSession): Promise<void> {
+    await this.exclusively(session.id, () => this.discard(session));
+  }
+
+  private async discard(session: UploadSession): Promise<void> {
+    runningHashes.delete(session.id);
+    await this.deps.blobs.abortUpload(session.id, session.state);
+    await this.deps.table.delete(keys.uploadSession(session.id));
+  }
+
+  /**
+   * end-11 POST `?mount=&from=`: links a blob another repository holds without moving bytes.
+   * Without `from`, any repository the caller may pull from will do. False when nothing mountable
+   * was found (the caller then opens an ordinary session, as the spec says).
+   */
+  async mount(repository: string, digest: Digest, from: string | undefined, canPull: (repository: string) => Promise<boolean>): Promise<boolean> {
+    const candidates = from ? [from] : await this.links.repositoriesHolding(digest.value);
+    for (const source of candidates) {
+      if (!(await canPull(source))) continue;
+      const link = await this.links.get(source, digest.value);
+      if (!link) continue;
+      await this.links.link(repository, digest.value, link.size, this.now());
+      return true;
+    }
+    return false;
+  }
+
+  private async digestOf(session: UploadSession, algorithm: DigestAlgorithm): Promise<string> {
+    const running = runningHashes.get(session.id);
+    runningHashes.delete(session.id);
+    if (running && running.algorithm === algorithm && running.offset === session.state.size) {
+      return `${algorithm}:${running.hash.digest('hex')}`;
+    }
+    const hash = createDigester(algorithm);
+    for await (const chunk of this.deps.blobs.readUpload(session.id, session.state)) hash.update(chunk);
+    return `${algorithm}:${hash.digest('hex')}`;
+  }
+}
+
+/** The `Range` header of an upload holding `size` bytes (spec: `0-<last byte>`). */
+export function rangeHeader(size: number): string {
+  return `0-${Math.max(0, size - 1)}`;
+}
+
+function tooLarge(limit: number, uploadServiceUrl: string | undefined): OciError {
+  const where = uploadServiceUrl
+    ? `send large uploads to the upload service at ${uploadServiceUrl}`
+    : 'this deployment has no upload service; push in chunks (Content-Range PATCHes) no larger than the limit, or deploy the upload service';
+  return new OciError('SIZE_INVALID', `request body exceeds this endpoint's limit of ${limit} bytes: ${where}`, { limit }, { status: 413 });
+}
