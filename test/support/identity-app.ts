@@ -8,7 +8,8 @@ import type { BlobStore } from '../../functions/ports/blob-store.js';
 import type { JobQueue } from '../../functions/ports/job-queue.js';
 import { mountIdentity } from '../../functions/routes/mount-identity.js';
 import { renderError } from '../../functions/routes/render-error.js';
-import { MemoryTable } from './memory-table.js';
+import { SqliteTable } from '../../functions/adapters/local/sqlite-table.js';
+import { WriteRecorder } from './write-recorder.js';
 
 export const service = 'berth-test';
 export const adminPassword = 'Admin-Passw0rd';
@@ -21,7 +22,7 @@ export const base = 'http://registry.test';
  * would be allowed to do.
  */
 export async function identityApp(options: Partial<IdentityOptions> = {}) {
-  const table = new MemoryTable();
+  const table = new WriteRecorder(new SqliteTable(':memory:'));
   const identity = new Identity(table, { service, ...options });
   await bootstrapIdentity(identity, adminPassword);
   const deps: AppDeps = {
@@ -105,7 +106,7 @@ export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
 
-/** The table without login-throttle counters, which a refused login is meant to write. */
+/** Writes so far, without login-throttle counters (which a refused login is meant to write). */
 export function stateOf(t: TestApp) {
-  return t.table.snapshot().filter((item) => !item.pk.startsWith('throttle#'));
+  return t.table.writes.filter((write) => !write.includes(' throttle#')).length;
 }
