@@ -7,6 +7,7 @@ import { digestOf } from '../../functions/core/digest.js';
 import { type LocalDeps, createLocalDeps } from '../../functions/entry/local-deps.js';
 import { Identity, bootstrapIdentity } from '../../functions/identity/identity.js';
 import { projectRoles } from '../../functions/identity/rbac.js';
+import type { Item } from '../../functions/ports/table.js';
 import { jobHandlers } from '../../functions/worker/handlers.js';
 import { adminPassword, addUser, basic, userPassword } from '../support/identity-app.js';
 
@@ -200,7 +201,7 @@ describe('identity in front of the registry', () => {
   test('audit records name the authenticated actor', async () => {
     const token = await tokenFor('POST', '/v2/team/app/blobs/uploads/', 'dev', userPassword);
     expect((await pushImage('team/app', 'audited', token)).status).toBe(201);
-    let records: { tag?: unknown; actor?: unknown }[] = [];
+    let records: Item[] = [];
     for (let i = 0; i < 50 && !records.some((r) => r.tag === 'audited'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       records = await deps.table.query('audit#team/app');

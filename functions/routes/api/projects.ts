@@ -48,6 +48,16 @@ export function projectRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   routes.get('/', async (c) => {
+    // Harbor: HEAD /projects?project_name=x answers whether the name is taken. Hono serves HEAD
+    // with the GET route, so it is told apart here.
+    if (c.req.method === 'HEAD') {
+      // It names private projects too, so only to someone logged in (who could create one).
+      if (principalOf(c).kind === 'anonymous') throw refuse(c);
+      const name = new URL(c.req.url).searchParams.get('project_name');
+      if (!name) throw apiError(400, 'BAD_REQUEST', 'project_name is required');
+      const exists = (await identityOf(c).projects.get(name)) !== null;
+      return c.body(null, exists ? 200 : 404);
+    }
     const identity = identityOf(c);
     const principal = principalOf(c);
     const query = new URL(c.req.url).searchParams;
@@ -69,14 +79,6 @@ export function projectRoutes(): Hono<AppEnv> {
     const owner = query.get('owner');
     if (owner) visible = visible.filter((p) => p.ownerName === owner);
     return c.json(await Promise.all(paginate(c, visible).map((p) => present(c, p))));
-  });
-
-  // Harbor: HEAD /projects?project_name=x answers whether the name is taken.
-  routes.on('HEAD', '/', async (c) => {
-    const name = new URL(c.req.url).searchParams.get('project_name');
-    if (!name) throw apiError(400, 'BAD_REQUEST', 'project_name is required');
-    const exists = (await identityOf(c).projects.get(name)) !== null;
-    return c.body(null, exists ? 200 : 404);
   });
 
   routes.post('/', async (c) => {
