@@ -109,11 +109,13 @@ export class LdapDirectory {
 
   private client(): Client {
     const ms = this.config.ldap_timeout * 1000;
+    const secure = this.config.ldap_url.toLowerCase().startsWith('ldaps://');
+    // ldapts speaks TLS whenever tlsOptions is given, so plain ldap:// must go without it.
     return new Client({
       url: this.config.ldap_url,
       timeout: ms,
       connectTimeout: ms,
-      tlsOptions: { rejectUnauthorized: this.config.ldap_verify_cert },
+      ...(secure ? { tlsOptions: { rejectUnauthorized: this.config.ldap_verify_cert } } : {}),
     });
   }
 }
