@@ -5,6 +5,7 @@ import { BlobLinks } from '../registry/blob-links.js';
 import { jobHandlers } from '../worker/handlers.js';
 import { sweepLocalStorage } from './janitor.js';
 import { createLocalDeps } from './local-deps.js';
+import { identityFromEnv } from '../identity/from-env.js';
 
 /**
  * `npm start`: the whole registry on one machine. PORT (default 5000), HOST (default all
@@ -15,6 +16,9 @@ const hostname = process.env.HOST ?? '0.0.0.0';
 const dataDir = resolve(process.env.BERTH_DATA_DIR ?? 'data');
 
 const deps = createLocalDeps(dataDir);
+// Auth is on with BERTH_AUTH=on or BERTH_ADMIN_PASSWORD (see identityFromEnv); else the registry is open.
+const identity = await identityFromEnv(deps.table, process.env);
+if (identity) deps.identity = identity;
 const app = createApp(deps);
 const links = new BlobLinks(deps.table);
 deps.queue.start(
