@@ -130,19 +130,21 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
     for (let n = 1; n <= rounds; n++) {
       const round = planRound(n <= aims.length ? aims[n - 1]! : aims[Math.floor(random() * aims.length)]!, random);
       const roundStarted = Date.now();
+      // Bound to this round's process: a late timer can never kill the restarted one.
+      const target = registry;
       const kill = () => {
-        if (killed) return;
+        if (target !== registry) return;
         killed = true;
-        registry.crashNow();
+        target.crashNow();
       };
+      const timers = [setTimeout(kill, round.fallbackMs)];
       let aimed = false;
       onEvent = (event) => {
         if (aimed || !round.due(event)) return;
         aimed = true;
         if (round.delayMs < 0.5) kill();
-        else setTimeout(kill, round.delayMs);
+        else timers.push(setTimeout(kill, round.delayMs));
       };
-      const fallback = setTimeout(kill, round.fallbackMs);
       const problems: string[] = [];
       const runs = pushers.map((pusher, i) =>
         pusher.run(i === 0 ? round.plan : {}).catch((error: unknown) => {
@@ -151,8 +153,8 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
         }),
       );
       await registry.gone;
-      clearTimeout(fallback);
-      if (registry.diedOnItsOwn) problems.push(`the registry died without being killed:\n${registry.tail()}`);
+      for (const timer of timers) clearTimeout(timer);
+      if (registry.diedOnItsOwn) problems.push(`the registry died without being killed (${registry.diedOnItsOwn}):\n${registry.tail()}`);
       killed = true;
       await Promise.all(runs);
       onEvent = () => undefined;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -23,8 +24,8 @@ async function freePort(): Promise<number> {
 export class RegistryProcess {
   private output = '';
   private readonly exited: Promise<void>;
-  private crashing = false;
-  private exitedOnItsOwn = false;
+  private killedByTest = false;
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   private constructor(
     readonly url: string,
@@ -36,8 +37,8 @@ export class RegistryProcess {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     this.exited = new Promise((resolve) => {
-      child.once('exit', () => {
-        if (!this.crashing) this.exitedOnItsOwn = true;
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
         resolve();
       });
     });
@@ -47,9 +48,12 @@ export class RegistryProcess {
   static async start(dataDir: string): Promise<RegistryProcess> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
+      // The embedded default as `npm start` runs it with no settings: local storage, no auth.
+      const inherited = { ...process.env };
+      for (const name of ['BERTH_BACKEND', 'BERTH_AUTH', 'BERTH_ADMIN_PASSWORD']) delete inherited[name];
       const child = spawn(process.execPath, ['--import', 'tsx', 'functions/entry/server.ts'], {
         cwd: repositoryRoot,
-        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', BERTH_DATA_DIR: dataDir, NODE_OPTIONS: '' },
+        env: { ...inherited, PORT: String(port), HOST: '127.0.0.1', BERTH_DATA_DIR: dataDir, NODE_OPTIONS: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const registry = new RegistryProcess(`http://127.0.0.1:${port}`, child);
@@ -65,7 +69,7 @@ export class RegistryProcess {
 
   private async listening(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && !this.exitedOnItsOwn) {
+    while (Date.now() < deadline && !this.exit) {
       if (this.output.includes('berth listening')) return true;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -74,24 +78,41 @@ export class RegistryProcess {
 
   /** SIGKILL, then wait until the process is gone. */
   async crash(): Promise<void> {
-    this.crashing = true;
-    this.child.kill('SIGKILL');
+    this.crashNow();
     await this.exited;
   }
 
   /** Sends SIGKILL without waiting: for a kill scheduled from inside a request's callback. */
   crashNow(): void {
-    this.crashing = true;
+    // A process that already died (a zombie not yet reaped, or gone) died on its own, even if
+    // its exit event arrives after this kill.
+    if (this.killedByTest || this.exit || !this.running()) return;
+    this.killedByTest = true;
     this.child.kill('SIGKILL');
+  }
+
+  private running(): boolean {
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return false;
+    }
   }
 
   get gone(): Promise<void> {
     return this.exited;
   }
 
-  /** True when the process ended without being killed by this test: a crash of its own. */
-  get diedOnItsOwn(): boolean {
-    return this.exitedOnItsOwn;
+  /**
+   * How the process ended, when that was not this test's SIGKILL: a crash of its own (an exit, a
+   * fatal signal such as SIGSEGV or SIGABRT, or a SIGKILL the test did not send). Null while it
+   * runs or when the test killed it.
+   */
+  get diedOnItsOwn(): string | null {
+    if (!this.exit) return null;
+    if (this.exit.signal === 'SIGKILL' && this.killedByTest) return null;
+    return this.exit.signal ? `signal ${this.exit.signal}` : `exit code ${this.exit.code}`;
   }
 
   /** The last lines the server wrote, for failure messages. */

@@ -58,6 +58,7 @@ function short(digest: string): string {
  */
 export class Pusher {
   readonly repository: string;
+  /** Manifests this pusher sent, listed before they are sent (a repeated push may land them). */
   private readonly images: ManifestContent[] = [];
   private readonly indexes: ManifestContent[] = [];
   private readonly artifacts: ManifestContent[] = [];
@@ -322,8 +323,8 @@ export class Pusher {
     }
     const docker = this.chance(0.2);
     const manifest = imageManifest({ config, layers, docker, nonce: `${this.seed}/${this.repository}/${this.serial++}`, large: !docker && this.chance(0.1) });
-    await this.putManifest(manifest, tag === undefined ? (this.chance(0.6) ? this.pick(this.tagNames) : null) : tag);
     this.images.push(manifest);
+    await this.putManifest(manifest, tag === undefined ? (this.chance(0.6) ? this.pick(this.tagNames) : null) : tag);
     return manifest;
   }
 
@@ -333,8 +334,8 @@ export class Pusher {
     const children = [...new Set(Array.from({ length: this.between(1, 3) }, () => this.pick(present)))];
     const docker = children.every((child) => child.mediaType.includes('docker')) && this.chance(0.5);
     const index = indexManifest(children, `${this.seed}/${this.repository}/${this.serial++}`, docker);
-    await this.putManifest(index, this.chance(0.7) ? this.pick(this.tagNames) : null);
     this.indexes.push(index);
+    await this.putManifest(index, this.chance(0.7) ? this.pick(this.tagNames) : null);
   }
 
   /** An artifact whose subject is one of this repository's manifests (the referrers API). */
@@ -346,8 +347,8 @@ export class Pusher {
     const layer = this.newBlob('artifact', this.between(16, 4096));
     await this.pushBlob(this.repository, layer);
     const artifact = artifactManifest(this.pick(subjects), config, layer, this.pick(artifactTypes), `${this.seed}/${this.repository}/${this.serial++}`);
-    await this.putManifest(artifact, this.chance(0.2) ? this.pick(this.tagNames) : null);
     this.artifacts.push(artifact);
+    await this.putManifest(artifact, this.chance(0.2) ? this.pick(this.tagNames) : null);
   }
 
   private async moveTag(): Promise<void> {
@@ -446,7 +447,7 @@ export class Pusher {
     const config = this.newBlob('config', this.between(100, 2000), 'application/vnd.oci.image.config.v1+json');
     await this.pushBlob(repository, config);
     const manifest = imageManifest({ config, layers: [blob], nonce: `${this.seed}/${repository}/${this.serial++}` });
-    await this.putManifest(manifest, `large-${this.serial}`);
     this.images.push(manifest);
+    await this.putManifest(manifest, `large-${this.serial}`);
   }
 }
