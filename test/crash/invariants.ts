@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { read } from './client.js';
 import { manifestTypes } from './content.js';
 import { parseSlot, type SlotValue } from './ledger.js';
 import type { World } from './workload.js';
@@ -19,7 +20,7 @@ async function allPages<T>(baseUrl: string, first: string, field: string): Promi
   const items: T[] = [];
   let path: string | null = first;
   while (path) {
-    const response: Response = await fetch(`${baseUrl}${path}`);
+    const response: Response = await read(`${baseUrl}${path}`);
     if (response.status !== 200) return { status: response.status, items };
     items.push(...(((await response.json()) as Record<string, T[] | null>)[field] ?? []));
     path = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1] ?? null;
@@ -50,7 +51,7 @@ export async function checkRegistry(world: World, baseUrl: string, verified: Set
   const observe = async (key: string): Promise<SlotValue | undefined> => {
     const { kind, repository, name } = parseSlot(key);
     if (kind === 'blob') return observeBlob(repository, name);
-    const response = await fetch(`${baseUrl}/v2/${repository}/manifests/${name}`, { headers: { accept: acceptAll } });
+    const response = await read(`${baseUrl}/v2/${repository}/manifests/${name}`, { headers: { accept: acceptAll } });
     const body = new Uint8Array(await response.arrayBuffer());
     if (response.status === 404) return kind === 'tag' ? null : false;
     if (response.status !== 200) {
@@ -69,7 +70,7 @@ export async function checkRegistry(world: World, baseUrl: string, verified: Set
   const observeBlob = async (repository: string, digest: string): Promise<SlotValue | undefined> => {
     const blob = world.blobs.get(digest)!;
     const url = `${baseUrl}/v2/${repository}/blobs/${digest}`;
-    const head = await fetch(url, { method: 'HEAD' });
+    const head = await read(url, { method: 'HEAD' });
     if (head.status === 404) return false;
     if (head.status !== 200) {
       problems.push(`HEAD blob ${repository}@${digest} answered ${head.status}`);
@@ -77,12 +78,12 @@ export async function checkRegistry(world: World, baseUrl: string, verified: Set
     }
     if (head.headers.get('content-length') !== String(blob.size)) problems.push(`HEAD blob ${repository}@${digest}: Content-Length ${head.headers.get('content-length')}, pushed ${blob.size}`);
     if (verified.has(digest) && blob.size > 0) {
-      const last = await fetch(url, { headers: { range: `bytes=${blob.size - 1}-${blob.size - 1}` } });
+      const last = await read(url, { headers: { range: `bytes=${blob.size - 1}-${blob.size - 1}` } });
       const bytes = new Uint8Array(await last.arrayBuffer());
       if (last.status !== 206 || bytes.byteLength !== 1) problems.push(`GET last byte of ${repository}@${digest} answered ${last.status} with ${bytes.byteLength} bytes`);
       return true;
     }
-    const response = await fetch(url);
+    const response = await read(url);
     if (response.status !== 200 || !response.body) {
       problems.push(`GET blob ${repository}@${digest} answered ${response.status} after HEAD 200`);
       await response.arrayBuffer().catch(() => undefined);
@@ -147,7 +148,7 @@ export async function checkRegistry(world: World, baseUrl: string, verified: Set
       if (subject) subjects.add(subject);
     }
     for (const subject of subjects) {
-      const response = await fetch(`${baseUrl}/v2/${repository}/referrers/${subject}`);
+      const response = await read(`${baseUrl}/v2/${repository}/referrers/${subject}`);
       if (response.status !== 200) {
         problems.push(`referrers of ${repository}@${subject} answered ${response.status}`);
         continue;

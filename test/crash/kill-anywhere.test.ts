@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { Client } from './client.js';
+import { Client, Interrupted } from './client.js';
 import { BlobContent, seededRandom } from './content.js';
 import { auditTrail, checkDataDir } from './disk-state.js';
 import { checkRegistry } from './invariants.js';
@@ -106,11 +106,13 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
   let registry = await RegistryProcess.start(dataDir);
   let killed = false;
   let onEvent: (event: WorkloadEvent) => void = () => undefined;
+  const dropped: string[] = [];
   const world: World = {
     ledger: new Ledger(),
     client: new Client(
       () => registry.url,
       () => killed,
+      (what) => dropped.push(what),
     ),
     blobs: new Map(),
     manifests: new Map(),
@@ -130,6 +132,7 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
     for (let n = 1; n <= rounds; n++) {
       const round = planRound(n <= aims.length ? aims[n - 1]! : aims[Math.floor(random() * aims.length)]!, random);
       const roundStarted = Date.now();
+      const droppedBefore = dropped.length;
       // Bound to this round's process: a late timer can never kill the restarted one.
       const target = registry;
       const kill = () => {
@@ -180,12 +183,18 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
 
       for (const operation of interrupted) {
         const again = world.ledger.begin(operation.label, operation.effects, operation.repeat);
-        try {
-          await operation.repeat();
-          world.ledger.acknowledge(again);
-        } catch (error) {
-          world.ledger.drop(again);
-          problems.push(`repeating an interrupted push: ${String(error)}`);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await operation.repeat();
+            world.ledger.acknowledge(again);
+            break;
+          } catch (error) {
+            // A dropped connection is retried as clients do; anything else is a real failure.
+            if (error instanceof Interrupted && attempt < 3) continue;
+            world.ledger.drop(again);
+            problems.push(`repeating an interrupted push: ${String(error)}`);
+            break;
+          }
         }
       }
       phase('repeat');
@@ -197,7 +206,7 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
 
       console.log(
         `round ${n}/${rounds} killed ${round.aim} (${round.describe}) after ${killedAt - roundStarted} ms: ` +
-          `${interrupted.length} in flight, ${world.ledger.landed - landedBefore} of ${inDoubt} slots in doubt had changed, ${world.ledger.keys().length} slots, ` +
+          `${interrupted.length} in flight${dropped.length > droppedBefore ? ` (${dropped.length - droppedBefore} after a dropped connection: ${dropped.at(-1)})` : ''}, ${world.ledger.landed - landedBefore} of ${inDoubt} slots in doubt had changed, ${world.ledger.keys().length} slots, ` +
           `${world.ledger.acknowledged} acknowledged so far; round took ${Date.now() - roundStarted} ms (after the kill, ms: ${phases.join(', ')})`,
       );
       expect(problems, `seed ${seed}, round ${n} (${round.aim}: ${round.describe}); server log:\n${registry.tail()}`).toEqual([]);
@@ -207,5 +216,5 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
     await registry.crash();
     await rm(dataDir, { recursive: true, force: true });
   }
-  console.log(`crash test: ${rounds} rounds, ${world.ledger.acknowledged} acknowledged operations, ${interruptedTotal} interrupted, ${world.ledger.landed} in-doubt effects found applied, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`crash test: ${rounds} rounds, ${world.ledger.acknowledged} acknowledged operations, ${interruptedTotal} interrupted (${dropped.length} by a dropped connection), ${world.ledger.landed} in-doubt effects found applied, ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
