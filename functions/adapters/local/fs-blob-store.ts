@@ -12,8 +12,10 @@ import type { BlobStore, ByteRange, UploadState } from '../../ports/blob-store.j
  *   uploads/<upload id>                        bytes of an upload in progress
  *
  * A blob appears only by rename(2) of a fully written, fsynced upload file, so a crash at any
- * moment leaves either no blob or the whole blob. Upload ids come from the registry (UUIDs), never
- * from a client path, so they cannot escape `uploads/`.
+ * moment leaves either no blob or the whole blob. Appended bytes and the rename are fsynced before
+ * the caller records them in the table (SQLite with synchronous=FULL), so a power loss cannot
+ * undo what a 2xx acknowledged. Upload ids come from the registry (UUIDs), never from a client
+ * path, so they cannot escape `uploads/`.
  */
 export class FsBlobStore implements BlobStore {
   private readonly blobsDir: string;
@@ -86,6 +88,7 @@ export class FsBlobStore implements BlobStore {
       }
     };
     await pipeline(Readable.from(counted()), createWriteStream(path, { flags: 'r+', start: state.size, highWaterMark: 1024 * 1024 }));
+    await sync(path);
     return { ...state, size: state.size + written };
   }
 
@@ -108,8 +111,13 @@ export class FsBlobStore implements BlobStore {
     } finally {
       await handle.close();
     }
-    await mkdir(join(target, '..'), { recursive: true });
+    const directory = join(target, '..');
+    const created = await mkdir(directory, { recursive: true });
     await rename(source, target);
+    // The rename is durable only once its directory is synced (and any directory just created,
+    // in its own parent): else a power loss could drop a blob the table already links.
+    await sync(directory);
+    if (created) await Promise.all([sync(this.blobsDir), sync(join(directory, '..'))]);
   }
 
   /**
@@ -128,6 +136,16 @@ export class FsBlobStore implements BlobStore {
 
   async abortUpload(uploadId: string): Promise<void> {
     await rm(this.uploadPath(uploadId), { force: true });
+  }
+}
+
+/** fsync(2) of a file's data, or of a directory's entries. */
+async function sync(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
