@@ -17,8 +17,10 @@ import { Pusher, type LargeMethod, type RoundPlan, type World, type WorkloadEven
  * Each round lets four pushers work concurrently against `npm start`'s server, kills it with
  * SIGKILL at a moment the round aims for, checks the data directory it left, restarts it on the
  * same directory, checks everything over HTTP against what it had acknowledged, repeats every
- * push the kill interrupted, and checks again. BERTH_CRASH_ROUNDS (default 10) and
- * BERTH_CRASH_SEED (default random, printed) make a longer soak or replay a failing run.
+ * push the kill interrupted, and checks again (invariants.ts, disk-state.ts and the audit check
+ * below say what is checked). BERTH_CRASH_ROUNDS (default 10), BERTH_CRASH_SEED (default random,
+ * printed) and BERTH_CRASH_AIMS make a longer soak, replay a run's choices (kill timing still
+ * varies with the machine) or aim every kill at one kind of moment.
  */
 const rounds = Number(process.env.BERTH_CRASH_ROUNDS ?? 10);
 const seed = Number(process.env.BERTH_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -57,10 +59,14 @@ async function checkAudit(dataDir: string, owed: Set<string>): Promise<string[]>
   return problems;
 }
 
-function planRound(aim: KillAim, random: () => number): Round {
+/**
+ * `latency` is how long each aimed-at request has taken so far on this machine: the kill comes
+ * anywhere from the moment the request leaves to half as long again after its usual answer, so
+ * it lands before, during and after the server's commit, whatever the machine's speed.
+ */
+function planRound(aim: KillAim, random: () => number, latency: (kind: WorkloadEvent['kind']) => number | undefined): Round {
   const between = (low: number, high: number) => low + random() * (high - low);
-  // Delays spread over orders of magnitude, so kills land before, inside and after the operation.
-  const delay = (highMs: number) => (random() < 0.15 ? 0 : Math.exp(between(Math.log(0.5), Math.log(highMs))));
+  const delay = (kind: WorkloadEvent['kind'], guessMs: number) => between(0, 1.5) * (latency(kind) ?? guessMs);
   const large = () => ({ size: Math.floor(between(50, 100) * 1024 * 1024), method: largeMethods[Math.floor(random() * largeMethods.length)]! });
   const nth = (kind: WorkloadEvent['kind'], n: number) => {
     let seen = 0;
@@ -74,21 +80,21 @@ function planRound(aim: KillAim, random: () => number): Round {
     }
     case 'large-commit': {
       const plan = { large: large() };
-      const delayMs = delay(500);
+      const delayMs = delay('large-commit', 300);
       return { aim, plan, due: (e) => e.kind === 'large-commit', delayMs, fallbackMs: 20_000, describe: `${plan.large.method} ${plan.large.size} B, ${delayMs.toFixed(1)} ms after its last byte` };
     }
     case 'manifest-put': {
       const n = Math.ceil(between(0, 25));
-      const delayMs = delay(30);
+      const delayMs = delay('manifest-put', 5);
       return { aim, plan: {}, due: nth('manifest-put', n), delayMs, fallbackMs: 10_000, describe: `${delayMs.toFixed(1)} ms into manifest PUT #${n}` };
     }
     case 'blob-commit': {
       const n = Math.ceil(between(0, 40));
-      const delayMs = delay(30);
+      const delayMs = delay('blob-commit', 5);
       return { aim, plan: {}, due: nth('blob-commit', n), delayMs, fallbackMs: 10_000, describe: `${delayMs.toFixed(1)} ms into blob commit #${n}` };
     }
     case 'mass-delete': {
-      const delayMs = delay(40);
+      const delayMs = delay('mass-delete', 10);
       return { aim, plan: { massDelete: true }, due: (e) => e.kind === 'mass-delete', delayMs, fallbackMs: 20_000, describe: `${delayMs.toFixed(1)} ms into deleting a manifest with 105 tags` };
     }
     case 'timer': {
@@ -107,6 +113,7 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
   let killed = false;
   let onEvent: (event: WorkloadEvent) => void = () => undefined;
   const dropped: string[] = [];
+  const latencies = new Map<WorkloadEvent['kind'], number>();
   const world: World = {
     ledger: new Ledger(),
     client: new Client(
@@ -119,6 +126,7 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
     tags: new Map(),
     events: new Set(),
     signal: (event) => onEvent(event),
+    took: (kind, ms) => latencies.set(kind, 0.8 * (latencies.get(kind) ?? ms) + 0.2 * ms),
     stopping: () => killed,
   };
   const baseLayers = Array.from({ length: 6 }, (_, i) => new BlobContent(`${seed}/base/${i}`, 4096 + i * 9000));
@@ -130,7 +138,7 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
 
   try {
     for (let n = 1; n <= rounds; n++) {
-      const round = planRound(n <= aims.length ? aims[n - 1]! : aims[Math.floor(random() * aims.length)]!, random);
+      const round = planRound(n <= aims.length ? aims[n - 1]! : aims[Math.floor(random() * aims.length)]!, random, (kind) => latencies.get(kind));
       const roundStarted = Date.now();
       const droppedBefore = dropped.length;
       // Bound to this round's process: a late timer can never kill the restarted one.

@@ -22,6 +22,8 @@ export interface World {
   /** Audit events the registry owes: `<action> <repository> <digest> <tag>` of every acknowledged push and delete. */
   events: Set<string>;
   signal(event: WorkloadEvent): void;
+  /** How long the request after an event took to be answered: kills are aimed within it. */
+  took(kind: WorkloadEvent['kind'], ms: number): void;
   /** True once the server is being killed: pushers start nothing new. */
   stopping(): boolean;
 }
@@ -87,6 +89,15 @@ export class Pusher {
 
   private pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.random() * items.length)]!;
+  }
+
+  /** Reports the moment a kill may aim at, then times the request it announces. */
+  private async aimable(kind: 'blob-commit' | 'manifest-put' | 'mass-delete' | 'large-commit', request: () => Promise<Response>): Promise<Response> {
+    this.world.signal({ kind });
+    const started = performance.now();
+    const response = await request();
+    this.world.took(kind, performance.now() - started);
+    return response;
   }
 
   private get ledger(): Ledger {
@@ -177,15 +188,13 @@ export class Pusher {
     const bytes = blob.bytes();
     const octets = { 'content-type': 'application/octet-stream' };
     if (method === 'monolithic') {
-      this.world.signal({ kind: 'blob-commit' });
       const path = `/v2/${repository}/blobs/uploads/?digest=${encodeURIComponent(blob.digest)}`;
-      await this.created(label, await client.send(label, path, { method: 'POST', headers: octets, body: bytes, expect: [201] }), blob);
+      await this.created(label, await this.aimable('blob-commit', () => client.send(label, path, { method: 'POST', headers: octets, body: bytes, expect: [201] })), blob);
       return;
     }
     let location = await this.open(label, repository, progress);
     if (method === 'post-put') {
-      this.world.signal({ kind: 'blob-commit' });
-      await this.created(label, await client.send(label, withDigest(location, blob.digest), { method: 'PUT', headers: octets, body: bytes, expect: [201] }), blob);
+      await this.created(label, await this.aimable('blob-commit', () => client.send(label, withDigest(location, blob.digest), { method: 'PUT', headers: octets, body: bytes, expect: [201] })), blob);
       return;
     }
     if (method === 'stream') {
@@ -194,8 +203,7 @@ export class Pusher {
       const patched = await client.send(label, location, { method: 'PATCH', headers: octets, ...init, expect: [202] });
       location = patched.headers.get('location') ?? location;
       progress.location = location;
-      this.world.signal({ kind: 'blob-commit' });
-      await this.created(label, await client.send(label, withDigest(location, blob.digest), { method: 'PUT', expect: [201] }), blob);
+      await this.created(label, await this.aimable('blob-commit', () => client.send(label, withDigest(location, blob.digest), { method: 'PUT', expect: [201] })), blob);
       return;
     }
     // Ordered Content-Range chunks of at least 2 bytes, the last one in the PUT half the time.
@@ -208,16 +216,14 @@ export class Pusher {
       const [start, end] = [cuts[i]!, cuts[i + 1]! - 1];
       const chunk = { body: bytes.slice(start, end + 1), headers: { ...octets, 'content-range': `${start}-${end}` } };
       if (lastInPut && i + 2 === cuts.length) {
-        this.world.signal({ kind: 'blob-commit' });
-        await this.created(label, await client.send(label, withDigest(location, blob.digest), { method: 'PUT', ...chunk, expect: [201] }), blob);
+        await this.created(label, await this.aimable('blob-commit', () => client.send(label, withDigest(location, blob.digest), { method: 'PUT', ...chunk, expect: [201] })), blob);
         return;
       }
       const patched = await client.send(label, location, { method: 'PATCH', ...chunk, expect: [202] });
       location = patched.headers.get('location') ?? location;
       progress.location = location;
     }
-    this.world.signal({ kind: 'blob-commit' });
-    await this.created(label, await client.send(label, withDigest(location, blob.digest), { method: 'PUT', expect: [201] }), blob);
+    await this.created(label, await this.aimable('blob-commit', () => client.send(label, withDigest(location, blob.digest), { method: 'PUT', expect: [201] })), blob);
   }
 
   /**
@@ -292,21 +298,22 @@ export class Pusher {
       this.world.tags.get(repository)!.add(tag);
     }
     const label = `put manifest ${short(manifest.digest)} (${manifest.bytes.byteLength} B) to ${repository}:${reference.slice(0, 20)}`;
-    const send = async (what: string) => {
-      const response = await this.world.client.send(what, `/v2/${repository}/manifests/${reference}`, {
+    const put = (what: string) =>
+      this.world.client.send(what, `/v2/${repository}/manifests/${reference}`, {
         method: 'PUT',
         headers: { 'content-type': manifest.mediaType },
         body: manifest.bytes,
         expect: [201],
       });
+    const send = async (what: string, aim = false) => {
+      const response = aim ? await this.aimable('manifest-put', () => put(what)) : await put(what);
       if (response.headers.get('docker-content-digest') !== manifest.digest) {
         throw new Failure(`${what}: 201 with Docker-Content-Digest ${response.headers.get('docker-content-digest')}`);
       }
       this.world.events.add(`push ${repository} ${manifest.digest} ${tag ?? ''}`);
     };
     const operation = this.ledger.begin(label, effects, () => send(`repeat ${label}`));
-    this.world.signal({ kind: 'manifest-put' });
-    await send(label);
+    await send(label, true);
     this.ledger.acknowledge(operation);
   }
 
@@ -390,13 +397,13 @@ export class Pusher {
     }
     const path = `/v2/${repository}/manifests/${manifest.digest}`;
     const label = `delete manifest ${short(manifest.digest)} from ${repository} (${effects.length - 1} tags)`;
-    const send = async (what: string, expect: number[]) => {
-      const response = await this.world.client.send(what, path, { method: 'DELETE', expect });
+    const send = async (what: string, expect: number[], aim = false) => {
+      const request = () => this.world.client.send(what, path, { method: 'DELETE', expect });
+      const response = aim ? await this.aimable('mass-delete', request) : await request();
       if (response.status === 202) this.world.events.add(`delete ${repository} ${manifest.digest} `);
     };
     const operation = this.ledger.begin(label, effects, () => send(`repeat ${label}`, [202, 404]));
-    if (signal) this.world.signal({ kind: 'mass-delete' });
-    await send(label, [202]);
+    await send(label, [202], signal);
     this.ledger.acknowledge(operation);
   }
 
@@ -418,26 +425,33 @@ export class Pusher {
     const operation = this.ledger.begin(label, [{ key: slot.blob(repository, blob.digest), to: true }], () =>
       this.resumeBlob(repository, blob, progress, `repeat ${label}`),
     );
+    let lastByteOut = 0;
     const body = () =>
       streamOf(blob.bytes(), (sent) => {
         this.world.signal({ kind: 'large-progress', fraction: sent / size });
         // Once the last byte is out, the server verifies and commits within this same request.
-        if (sent === size && method !== 'stream') this.world.signal({ kind: 'large-commit' });
+        if (sent === size && method !== 'stream') {
+          this.world.signal({ kind: 'large-commit' });
+          lastByteOut = performance.now();
+        }
       });
+    const committed = (response: Response) => {
+      this.world.took('large-commit', performance.now() - lastByteOut);
+      return response;
+    };
     try {
       if (method === 'monolithic') {
         const path = `/v2/${repository}/blobs/uploads/?digest=${encodeURIComponent(blob.digest)}`;
-        await this.created(label, await client.send(label, path, { ...streamed({ method: 'POST', body: body() }), expect: [201] }), blob);
+        await this.created(label, committed(await client.send(label, path, { ...streamed({ method: 'POST', body: body() }), expect: [201] })), blob);
       } else {
         let location = await this.open(label, repository, progress);
         if (method === 'put-body') {
-          await this.created(label, await client.send(label, withDigest(location, blob.digest), { ...streamed({ method: 'PUT', body: body() }), expect: [201] }), blob);
+          await this.created(label, committed(await client.send(label, withDigest(location, blob.digest), { ...streamed({ method: 'PUT', body: body() }), expect: [201] })), blob);
         } else {
           const patched = await client.send(label, location, { ...streamed({ method: 'PATCH', body: body() }), expect: [202] });
           location = patched.headers.get('location') ?? location;
           progress.location = location;
-          this.world.signal({ kind: 'large-commit' });
-          await this.created(label, await client.send(label, withDigest(location, blob.digest), { method: 'PUT', expect: [201] }), blob);
+          await this.created(label, await this.aimable('large-commit', () => client.send(label, withDigest(location, blob.digest), { method: 'PUT', expect: [201] })), blob);
         }
       }
       this.ledger.acknowledge(operation);
