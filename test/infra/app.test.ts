@@ -16,7 +16,13 @@ afterAll(() => {
 function app(context: Record<string, unknown> = {}): App {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-app-'));
   outdirs.push(outdir);
-  return new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...context } });
+  // CDK's own template schema check takes 15 s to load; cfn-lint.sh covers that ground.
+  return new App({
+    outdir,
+    stackTraces: false,
+    builtinCloudFormationValidation: false,
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...context },
+  });
 }
 
 const options = { stages: [devLike, prodLike], entryPoints: fixtureEntryPoints };

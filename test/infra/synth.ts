@@ -61,7 +61,8 @@ export function synthStage(config: StageConfig, options: SynthOptions = {}): Ber
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cdk-'));
   outdirs.push(outdir);
-  const app = new App({ context, outdir });
+  // No construct stack traces (the CLI does not record them either): they slow synthesis down.
+  const app = new App({ context, outdir, stackTraces: false });
   return new BerthStage(app, { config, entryPoints: fixtureEntryPoints });
 }
 
