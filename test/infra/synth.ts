@@ -50,6 +50,8 @@ export const devLike: StageConfig = defineStage({
 export interface SynthOptions {
   /** Run real bundling (esbuild) for every stack instead of skipping it. */
   readonly bundle?: boolean;
+  /** Entry files to bundle; the fixtures unless a test wants the application's own. */
+  readonly entryPoints?: EntryPoints;
 }
 
 /**
@@ -63,7 +65,7 @@ export function synthStage(config: StageConfig, options: SynthOptions = {}): Ber
   outdirs.push(outdir);
   // No construct stack traces (the CLI does not record them either): they slow synthesis down.
   const app = new App({ context, outdir, stackTraces: false });
-  return new BerthStage(app, { config, entryPoints: fixtureEntryPoints });
+  return new BerthStage(app, { config, entryPoints: options.entryPoints ?? fixtureEntryPoints });
 }
 
 const outdirs: string[] = [];
