@@ -9,6 +9,7 @@ import {
   addMember,
   addProject,
   addUser,
+  adminPassword,
   basic,
   bearer,
   fetchToken,
@@ -340,5 +341,44 @@ describe('key rotation', () => {
     expect(jwks.keys).toHaveLength(2);
     expect(jwks.keys.every((k) => k.d === undefined && k.alg === 'ES256')).toBe(true);
     expect(JSON.stringify(await exportJWK((await generateKeyPair('ES256')).publicKey))).not.toContain('"d"');
+  });
+});
+
+describe('upload-service sessions', () => {
+  test('a session continued without credentials needs a valid upload token for that very session and repository', async () => {
+    const real = await identityRegistry({ uploadServiceUrl: 'http://uploads.test', uploadTokenSecret: new TextEncoder().encode('an upload token secret of 32 bytes!') });
+    try {
+      await addUser(real.identity, 'dev');
+      await addProject(real.identity, 'team', false);
+      await addProject(real.identity, 'secret', false);
+      await addMember(real.identity, 'team', 'dev', 'developer');
+      const admin = basic('admin', adminPassword);
+      const opened = await real.request('/v2/secret/app/blobs/uploads/', { method: 'POST', headers: { authorization: admin } });
+      expect(opened.status).toBe(202);
+      const secretSession = new URL(opened.headers.get('location')!);
+      const mine = await real.request('/v2/team/app/blobs/uploads/', { method: 'POST', headers: { authorization: basic(dev.login, dev.password) } });
+      const mySession = new URL(mine.headers.get('location')!);
+      expect(mySession.searchParams.get('_t')).toBeTruthy();
+
+      const writes = real.table.writes.length;
+      const attempts: [string, string][] = [
+        // dev's token on the admin's session in another project
+        ['PATCH', `${secretSession.pathname}?_t=${encodeURIComponent(mySession.searchParams.get('_t')!)}`],
+        // dev's token with dev's session id moved under another repository
+        ['PUT', `${mySession.pathname.replace('/team/app/', '/secret/app/')}?_t=${encodeURIComponent(mySession.searchParams.get('_t')!)}&digest=sha256:${'d'.repeat(64)}`],
+        ['DELETE', `${secretSession.pathname}?_t=forged`],
+        ['GET', `${secretSession.pathname}?_t=`],
+      ];
+      for (const [method, path] of attempts) {
+        const response = await real.request(path, { method, ...(method === 'PATCH' ? { body: 'x' } : {}) });
+        expect(response.status, `${method} ${path}`).toBe(401);
+      }
+      expect(real.table.writes.slice(writes)).toEqual([]);
+      // The genuine token works on its own session, without any Authorization header.
+      const status = await real.request(`${mySession.pathname}${mySession.search}`);
+      expect(status.status).toBe(204);
+    } finally {
+      await real.cleanup();
+    }
   });
 });

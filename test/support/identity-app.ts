@@ -121,12 +121,12 @@ export function stateOf(t: TestApp) {
  * The real app (`createApp` with the registry, local adapters) with identity on, its table
  * wrapped so a test can see every write. For tests where what the registry itself answers matters.
  */
-export async function identityRegistry() {
+export async function identityRegistry(config: Partial<AppDeps['config']> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'berth-identity-registry-'));
   const table = new WriteRecorder(new SqliteTable(':memory:'));
   const identity = new Identity(table, { service });
   await bootstrapIdentity(identity, adminPassword);
-  const deps: AppDeps = { table, blobs: new FsBlobStore(dir), queue: new TableJobQueue(table), config: { ...defaultRegistryConfig }, identity };
+  const deps: AppDeps = { table, blobs: new FsBlobStore(dir), queue: new TableJobQueue(table), config: { ...defaultRegistryConfig, ...config }, identity };
   const app = createApp(deps);
   const request = (path: string, init?: RequestInit) => app.request(`${base}${path}`, init);
   const cleanup = () => rm(dir, { recursive: true, force: true });
