@@ -144,6 +144,11 @@ export function userRoutes(): Hono<AppEnv> {
     requireSysadmin(c);
     const user = await userFor(c, false);
     const body = await parseBody(c, sysadminFlagSchema);
+    // Demoting yourself could leave no system admin at all; another admin has to do it.
+    const principal = principalOf(c);
+    if (principal.kind === 'user' && principal.user.id === user.id && !body.sysadmin_flag) {
+      throw apiError(403, 'FORBIDDEN', 'you cannot revoke your own system admin role');
+    }
     await identityOf(c).users.update(user.username, { sysadmin: body.sysadmin_flag });
     return c.body(null, 200);
   });
