@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: the same checks as zod's chained API at a twentieth of the bundle (Lambda cold start).
+import * as z from 'zod/mini';
 
 /**
  * Queue messages. Every job names its schema version so a worker deployed before or after a
@@ -9,21 +10,21 @@ const registryEvent = z.object({
   version: z.literal(1),
   kind: z.literal('registry-event'),
   /** Unique per event: consumers de-duplicate redeliveries on it. */
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   action: z.enum(['push', 'pull', 'delete']),
-  repository: z.string().min(1),
-  digest: z.string().min(1),
-  tag: z.string().optional(),
-  mediaType: z.string().optional(),
-  actor: z.string().optional(),
+  repository: z.string().check(z.minLength(1)),
+  digest: z.string().check(z.minLength(1)),
+  tag: z.optional(z.string()),
+  mediaType: z.optional(z.string()),
+  actor: z.optional(z.string()),
   at: z.string(),
 });
 
 const deleteBlob = z.object({
   version: z.literal(1),
   kind: z.literal('gc-blob'),
-  id: z.string().min(1),
-  digest: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  digest: z.string().check(z.minLength(1)),
 });
 
 export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob]);

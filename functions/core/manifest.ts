@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: the same checks as zod's chained API at a twentieth of the bundle (Lambda cold start).
+import * as z from 'zod/mini';
 import { parseDigest } from './digest.js';
 import { OciError } from './errors.js';
 
@@ -19,32 +20,33 @@ export const manifestMediaTypes: ReadonlySet<string> = new Set([...indexTypes, .
 /** Largest manifest accepted (the spec's guidance: registries SHOULD accept at least 4 MiB). */
 export const maxManifestBytes = 4 * 1024 * 1024;
 
-const digestString = z.string().refine((d) => parseDigest(d) !== null, 'invalid or unsupported digest');
+const digestString = z.string().check(z.refine((d) => parseDigest(d) !== null, 'invalid or unsupported digest'));
+const stringMap = z.record(z.string(), z.string());
 const descriptor = z.object({
-  mediaType: z.string().min(1),
+  mediaType: z.string().check(z.minLength(1)),
   digest: digestString,
-  size: z.number().int().nonnegative(),
-  urls: z.array(z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  artifactType: z.string().optional(),
-  platform: z.object({ architecture: z.string(), os: z.string() }).loose().optional(),
+  size: z.int().check(z.nonnegative()),
+  urls: z.optional(z.array(z.string())),
+  annotations: z.optional(stringMap),
+  artifactType: z.optional(z.string()),
+  platform: z.optional(z.looseObject({ architecture: z.string(), os: z.string() })),
 });
 const imageManifest = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   config: descriptor,
   layers: z.array(descriptor),
-  subject: descriptor.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  subject: z.optional(descriptor),
+  annotations: z.optional(stringMap),
 });
 const imageIndex = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   manifests: z.array(descriptor),
-  subject: descriptor.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  subject: z.optional(descriptor),
+  annotations: z.optional(stringMap),
 });
 
 export type Descriptor = z.infer<typeof descriptor>;

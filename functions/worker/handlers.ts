@@ -2,6 +2,9 @@ import type { Job, RegistryEvent } from '../core/jobs.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { ConditionFailedError, type Item, type Table } from '../ports/table.js';
+import { keys } from '../registry/keys.js';
+
+const blobRecord = keys.blob;
 
 export interface WorkerDeps {
   table: Table;
@@ -48,6 +51,10 @@ export function jobHandlers(deps: WorkerDeps): JobHandler {
     },
     'gc-blob': async (job) => {
       if (await deps.blobInUse(job.digest)) return;
+      // Record first, bytes second: a crash in between leaves bytes nothing points at, which a
+      // redelivery of this job (or the next gc) removes; the other order would leave a record of
+      // a blob that is gone.
+      await deps.table.delete(blobRecord(job.digest));
       await deps.blobs.delete(job.digest);
     },
   };

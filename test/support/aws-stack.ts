@@ -3,7 +3,11 @@ import { type CreatedResources, createResources } from '../../functions/adapters
 import { type AwsClients, createAwsClients } from '../../functions/entry/aws-clients.js';
 import { type Moto, startMoto } from './moto.js';
 
-/** A moto_server with Berth's bucket, table and queues created on it, for one test file. */
+/**
+ * An AWS API endpoint with Berth's bucket, table and queues created on it, for one test file: a
+ * moto_server of its own, or the endpoint named by BERTH_TEST_AWS_ENDPOINT (LocalStack, see
+ * localstack/README.md), where each test file creates uniquely named resources.
+ */
 export interface MotoStack {
   moto: Moto;
   clients: AwsClients;
@@ -16,7 +20,20 @@ export interface MotoStack {
 export async function startMotoStack(
   overrides: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
 ): Promise<MotoStack> {
-  const moto = await startMoto();
+  const external = process.env.BERTH_TEST_AWS_ENDPOINT;
+  const moto: Moto = external
+    ? {
+        endpoint: external,
+        port: Number(new URL(external).port),
+        env: {
+          AWS_ENDPOINT_URL: external,
+          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+          AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+          AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+        },
+        stop: async () => {},
+      }
+    : await startMoto();
   try {
     const clients = createAwsClients(moto.env);
     const suffix = randomUUID().slice(0, 8);

@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+
+/**
+ * `npm run bench:cold-start`: bundles the API handler and a Hono hello-world handler the same
+ * way (esbuild, ESM, node22, minified, everything bundled: no reliance on the runtime's SDK), then
+ * times a cold start of each in fresh `node` processes: import the bundle, then answer one
+ * `GET /v2/` API Gateway v2 event (no AWS call is needed to answer it, so the figure is the
+ * code's own cost, not the network's). Runs alternate between the two; medians are reported.
+ *
+ *   RUNS (default 9)
+ */
+const run = promisify(execFile);
+const runs = Number(process.env.RUNS ?? 9);
+const root = new URL('..', import.meta.url).pathname;
+
+const handlers = {
+  api: join(root, 'functions/entry/api.handler.ts'),
+  hello: join(root, 'bench/hello-world.handler.ts'),
+} as const;
+type Name = keyof typeof handlers;
+
+const event = {
+  version: '2.0',
+  routeKey: '$default',
+  rawPath: '/v2/',
+  rawQueryString: '',
+  headers: { host: 'registry.example.com', 'user-agent': 'bench' },
+  requestContext: {
+    accountId: '000000000000',
+    apiId: 'bench',
+    domainName: 'registry.example.com',
+    domainPrefix: 'registry',
+    http: { method: 'GET', path: '/v2/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+    requestId: 'bench',
+    routeKey: '$default',
+    stage: '$default',
+    time: new Date().toUTCString(),
+    timeEpoch: Date.now(),
+  },
+  isBase64Encoded: false,
+};
+
+/** What one fresh process measures: the import, then the first invocation. */
+const driver = `
+const t0 = performance.now();
+const { handler } = await import(process.argv[2]);
+const t1 = performance.now();
+const result = await handler(${JSON.stringify(event)}, { awsRequestId: 'bench', getRemainingTimeInMillis: () => 30000 });
+const t2 = performance.now();
+if (result.statusCode !== 200) throw new Error('status ' + result.statusCode + ' ' + result.body);
+console.log(JSON.stringify({ importMs: t1 - t0, firstRequestMs: t2 - t1, totalMs: t2 - t0 }));
+`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'berth-bench-'));
+try {
+  const bundles = {} as Record<Name, { file: string; bytes: number }>;
+  for (const name of Object.keys(handlers) as Name[]) {
+    const file = join(dir, `${name}.mjs`);
+    await build({
+      entryPoints: [handlers[name]],
+      outfile: file,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      minify: true,
+      legalComments: 'none',
+      // Some bundled CommonJS code calls require() for Node built-ins.
+      banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+      logLevel: 'error',
+    });
+    bundles[name] = { file, bytes: (await stat(file)).size };
+  }
+  const driverFile = join(dir, 'driver.mjs');
+  await writeFile(driverFile, driver);
+
+  const env = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    BERTH_BUCKET: 'bench',
+    BERTH_TABLE: 'bench',
+    BERTH_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench',
+    NODE_NO_WARNINGS: '1',
+  };
+  const samples: Record<Name, { importMs: number; firstRequestMs: number; totalMs: number; processMs: number }[]> = {
+    api: [],
+    hello: [],
+  };
+  for (let index = 0; index < runs; index++) {
+    for (const name of Object.keys(handlers) as Name[]) {
+      const started = performance.now();
+      const { stdout } = await run(process.execPath, [driverFile, bundles[name].file], { env });
+      const processMs = performance.now() - started;
+      samples[name].push({ ...JSON.parse(stdout.trim().split('\n').at(-1)!), processMs });
+    }
+  }
+
+  const summary = (name: Name) => ({
+    bundleKiB: Math.round(bundles[name].bytes / 102.4) / 10,
+    importMs: Math.round(median(samples[name].map((s) => s.importMs)) * 10) / 10,
+    firstRequestMs: Math.round(median(samples[name].map((s) => s.firstRequestMs)) * 10) / 10,
+    coldMs: Math.round(median(samples[name].map((s) => s.totalMs)) * 10) / 10,
+    processMs: Math.round(median(samples[name].map((s) => s.processMs))),
+  });
+  const api = summary('api');
+  const hello = summary('hello');
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  console.log(`node ${process.version}, ${runs} fresh processes each, medians`);
+  console.table({ 'api.handler': api, 'hello-world': hello });
+  console.log(
+    JSON.stringify({
+      bundleRatio: ratio(api.bundleKiB, hello.bundleKiB),
+      coldRatio: ratio(api.coldMs, hello.coldMs),
+      processRatio: ratio(api.processMs, hello.processMs),
+      targets: { bundleUnder1MB: bundles.api.bytes < 1_000_000, coldAtMost2x: api.coldMs <= 2 * hello.coldMs },
+    }),
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,63 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { handle } from 'hono/aws-lambda';
+import { DynamoDbTable } from '../adapters/aws/dynamodb-table.js';
+import { createApp } from '../app.js';
+import type { AppDeps } from '../app-env.js';
+import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
+import { readAwsEnv } from './aws-env.js';
+import { DeferredBlobStore, DeferredJobQueue } from './deferred-ports.js';
+
+/**
+ * Largest request body the function can take. Lambda refuses a synchronous invocation whose
+ * event exceeds 6,291,456 bytes, and API Gateway puts a binary body in the event base64-encoded
+ * (4 bytes for every 3). What is left after 64 KiB of headers and event fields: 4,669,440 bytes.
+ */
+export const lambdaMaxRequestBytes = Math.floor(((6_291_456 - 64 * 1024) * 3) / 4);
+
+type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+/**
+ * The API's dependencies. The table serves nearly every request and is built at once; S3 and SQS
+ * (their SDK clients are most of the bundle) load with the first request that needs them, so a
+ * cold start answers `GET /v2/` and metadata requests without paying for them.
+ */
+function createApiDeps(env: Record<string, string | undefined>): AppDeps {
+  const { bucket, table, queueUrl, config } = readAwsEnv(env, { maxRequestBytes: lambdaMaxRequestBytes });
+  const document = DynamoDBDocumentClient.from(new DynamoDBClient(sdkClientConfig(env)), documentClientOptions);
+  return {
+    table: new DynamoDbTable(document, table),
+    blobs: new DeferredBlobStore(async () => {
+      const [{ S3Client }, { S3BlobStore }] = await Promise.all([
+        import('@aws-sdk/client-s3'),
+        import('../adapters/aws/s3-blob-store.js'),
+      ]);
+      return new S3BlobStore(new S3Client(s3ClientConfig(env)), bucket);
+    }),
+    queue: new DeferredJobQueue(async () => {
+      const [{ SQSClient }, { SqsJobQueue }] = await Promise.all([
+        import('@aws-sdk/client-sqs'),
+        import('../adapters/aws/sqs-job-queue.js'),
+      ]);
+      return new SqsJobQueue(new SQSClient(sdkClientConfig(env)), queueUrl);
+    }),
+    config,
+  };
+}
+
+/** The app behind an API Gateway HTTP API (payload format 2.0), with the AWS adapters. */
+export function createApiHandler(env: Record<string, string | undefined> = process.env): ApiHandler {
+  const app = createApp(createApiDeps(env));
+  // Every response body goes back base64-encoded: manifests must reach the client byte for byte,
+  // and a text round trip through the runtime would drop a byte order mark.
+  return handle(app, { isContentTypeBinary: () => true }) as ApiHandler;
+}
+
+let instance: ApiHandler | undefined;
+
+/** Lambda entry: built on the first request, so a misconfiguration shows in that request's log. */
+export const handler: ApiHandler = (event, context) => {
+  instance ??= createApiHandler();
+  return instance(event, context);
+};

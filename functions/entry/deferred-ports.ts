@@ -1,0 +1,77 @@
+import type { Job } from '../core/jobs.js';
+import type { BlobStore, ByteRange, UploadState } from '../ports/blob-store.js';
+import type { JobQueue } from '../ports/job-queue.js';
+
+/** Loads once; a failed load is forgotten so the next call tries again. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= load().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+/**
+ * A BlobStore whose adapter (and SDK client) is loaded on first use. A Lambda cold start then
+ * only pays for S3 when its request touches blob bytes: `GET /v2/`, manifests, tags and blob HEADs
+ * answer from the table alone.
+ */
+export class DeferredBlobStore implements BlobStore {
+  private readonly store: () => Promise<BlobStore>;
+
+  constructor(load: () => Promise<BlobStore>) {
+    this.store = once(load);
+  }
+
+  async stat(digest: string) {
+    return (await this.store()).stat(digest);
+  }
+
+  async open(digest: string, range?: ByteRange) {
+    return (await this.store()).open(digest, range);
+  }
+
+  async downloadUrl(digest: string, options: { expiresInSeconds: number }) {
+    return (await this.store()).downloadUrl(digest, options);
+  }
+
+  async delete(digest: string) {
+    return (await this.store()).delete(digest);
+  }
+
+  async beginUpload(uploadId: string) {
+    return (await this.store()).beginUpload(uploadId);
+  }
+
+  async appendUpload(uploadId: string, state: UploadState, body: AsyncIterable<Uint8Array>) {
+    return (await this.store()).appendUpload(uploadId, state, body);
+  }
+
+  async *readUpload(uploadId: string, state: UploadState): AsyncIterable<Uint8Array> {
+    yield* (await this.store()).readUpload(uploadId, state);
+  }
+
+  async commitUpload(uploadId: string, state: UploadState, digest: string) {
+    return (await this.store()).commitUpload(uploadId, state, digest);
+  }
+
+  async abortUpload(uploadId: string, state: UploadState) {
+    return (await this.store()).abortUpload(uploadId, state);
+  }
+}
+
+/** A JobQueue loaded on first use: only requests that emit events pay for the queue's client. */
+export class DeferredJobQueue implements JobQueue {
+  private readonly queue: () => Promise<JobQueue>;
+
+  constructor(load: () => Promise<JobQueue>) {
+    this.queue = once(load);
+  }
+
+  async enqueue(job: Job): Promise<void> {
+    return (await this.queue()).enqueue(job);
+  }
+}
