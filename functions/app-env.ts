@@ -1,3 +1,5 @@
+import type { Identity } from './identity/identity.js';
+import type { Principal } from './identity/principal.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BlobLinks } from './registry/blob-links.js';
 import type { Manifests } from './registry/manifests.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   config: RegistryConfig;
   /** Clock and id source, replaceable in tests. */
   now?: () => Date;
+  /** Users, projects, tokens and RBAC. Absent: the registry is open to anyone (the embedded default). */
+  identity?: Identity;
 }
 
 /** The Hono environment every route sees. */
@@ -53,6 +57,8 @@ export interface AppEnv {
     registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks };
     /** Who is calling, for audit events; set by the access layer when there is one. */
     actor?: string;
+    /** The authenticated caller, when identity is on. */
+    principal?: Principal;
     /** May the caller pull from this repository? (mounts from another repository ask it). */
     canPull?: (repository: string) => Promise<boolean>;
     /** May the caller move an existing tag? (immutable tags answer no). */

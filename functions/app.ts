@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './app-env.js';
+import { mountIdentity } from './routes/mount-identity.js';
 import { renderError } from './routes/render-error.js';
 import { BlobLinks } from './registry/blob-links.js';
 import { Manifests } from './registry/manifests.js';
@@ -19,6 +20,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID());
     await next();
   });
+  if (deps.identity) mountIdentity(app);
   app.route('/v2', v2App());
   app.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   app.onError(renderError);

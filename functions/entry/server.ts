@@ -1,6 +1,8 @@
 import { serve } from '@hono/node-server';
 import { resolve } from 'node:path';
 import { createApp } from '../app.js';
+import type { AppDeps } from '../app-env.js';
+import { identityFromEnv } from '../identity/from-env.js';
 import { BlobLinks } from '../registry/blob-links.js';
 import { jobHandlers } from '../worker/handlers.js';
 import { sweepLocalStorage } from './janitor.js';
@@ -10,22 +12,16 @@ import { createLocalDeps } from './local-deps.js';
  * `npm start`: the whole registry on one machine. PORT (default 5000), HOST (default all
  * interfaces), BERTH_DATA_DIR (default ./data). With BERTH_BACKEND=aws the same server runs on
  * S3, DynamoDB and SQS instead (see aws-deps.ts for its variables; jobs go to SQS for the
- * worker function).
+ * worker function). Auth is on with BERTH_AUTH=on or BERTH_ADMIN_PASSWORD (identityFromEnv);
+ * else the registry is open.
  */
-if (process.env.BERTH_BACKEND === 'aws') {
-  const { createAwsDeps } = await import('./aws-deps.js');
-  const app = createApp(createAwsDeps(process.env));
-  const port = Number(process.env.PORT ?? 5000);
-  serve({ fetch: app.fetch, port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
-    console.log(JSON.stringify({ level: 'info', message: 'berth listening on AWS backends', port: info.port }));
-  });
-} else {
-  const port = Number(process.env.PORT ?? 5000);
-  const hostname = process.env.HOST ?? '0.0.0.0';
-  const dataDir = resolve(process.env.BERTH_DATA_DIR ?? 'data');
+const port = Number(process.env.PORT ?? 5000);
+const hostname = process.env.HOST ?? '0.0.0.0';
+const cleanups: (() => Promise<void> | void)[] = [];
 
+async function localDeps(): Promise<AppDeps> {
+  const dataDir = resolve(process.env.BERTH_DATA_DIR ?? 'data');
   const deps = createLocalDeps(dataDir);
-  const app = createApp(deps);
   const links = new BlobLinks(deps.table);
   deps.queue.start(
     jobHandlers({
@@ -34,10 +30,6 @@ if (process.env.BERTH_BACKEND === 'aws') {
       blobInUse: async (digest) => (await links.repositoriesHolding(digest, 1)).length > 0,
     }),
   );
-  const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
-    console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, dataDir }));
-  });
-
   const sweep = () =>
     sweepLocalStorage(deps.table, deps.blobs).catch((error: unknown) => {
       console.error(JSON.stringify({ level: 'error', message: 'storage sweep failed', error: String(error) }));
@@ -45,13 +37,27 @@ if (process.env.BERTH_BACKEND === 'aws') {
   void sweep();
   const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
   sweeper.unref();
-
-  async function shutdown(): Promise<void> {
-    server.close();
-    await deps.queue.stop();
-    deps.table.close();
-    process.exit(0);
-  }
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  cleanups.push(() => deps.queue.stop(), () => deps.table.close());
+  console.log(JSON.stringify({ level: 'info', message: 'embedded storage', dataDir }));
+  return deps;
 }
+
+async function awsDeps(): Promise<AppDeps> {
+  const { createAwsDeps } = await import('./aws-deps.js');
+  return createAwsDeps(process.env);
+}
+
+const deps = process.env.BERTH_BACKEND === 'aws' ? await awsDeps() : await localDeps();
+const identity = await identityFromEnv(deps.table, process.env);
+if (identity) deps.identity = identity;
+const server = serve({ fetch: createApp(deps).fetch, port, hostname }, (info) => {
+  console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, backend: process.env.BERTH_BACKEND ?? 'local', auth: Boolean(identity) }));
+});
+
+async function shutdown(): Promise<void> {
+  server.close();
+  for (const cleanup of cleanups) await cleanup();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());

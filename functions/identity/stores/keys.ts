@@ -1,0 +1,46 @@
+/**
+ * Where identity data lives in the single table. The registry owns the partitions starting with
+ * `repo#`, `catalog`, `blob#` and `upload#`; everything here starts with another prefix.
+ *
+ * | pk                         | sk                        | item                                      |
+ * |----------------------------|---------------------------|-------------------------------------------|
+ * | `user#<username>`          | `user`                    | a user (local or LDAP)                    |
+ * | `user-id#<id>`             | `user`                    | pointer: numeric id → username            |
+ * | `project#<name>`           | `project`                 | a project                                 |
+ * | `project#<name>`           | `member#u#<username>`     | a user's membership                       |
+ * | `project#<name>`           | `member#g#<group dn>`     | an LDAP group's membership                |
+ * | `project-id#<id>`          | `project`                 | pointer: numeric id → project name        |
+ * | `member-id#<id>`           | `member`                  | pointer: member id → project + sort key   |
+ * | `robot#<full name>`        | `robot`                   | a robot account (secret stored as a hash) |
+ * | `robot-id#<id>`            | `robot`                   | pointer: numeric id → robot name          |
+ * | `config#auth`              | `config`                  | auth mode and LDAP settings               |
+ * | `config#signing-keys`      | `keys`                    | the token signing key set                 |
+ * | `config#counter`           | `<kind>`                  | last numeric id handed out per kind       |
+ * | `throttle#<login name>`    | `login`                   | failed logins in the current window (TTL) |
+ *
+ * Index gsi1 lists what the API pages through (eventually consistent, which lists tolerate):
+ * `idx#users` by username, `idx#projects` by project name, `idx#robots` by `<project or *>#<name>`,
+ * and `idx#member-of#u#<username>` / `idx#member-of#g#<group dn>` by project name, so the projects a
+ * caller can see are one query away.
+ */
+export const keys = {
+  user: (username: string) => ({ pk: `user#${username}`, sk: 'user' }),
+  userId: (id: number) => ({ pk: `user-id#${id}`, sk: 'user' }),
+  project: (name: string) => ({ pk: `project#${name}`, sk: 'project' }),
+  projectId: (id: number) => ({ pk: `project-id#${id}`, sk: 'project' }),
+  memberSk: (entity: 'u' | 'g', name: string) => `member#${entity}#${name}`,
+  memberId: (id: number) => ({ pk: `member-id#${id}`, sk: 'member' }),
+  robot: (name: string) => ({ pk: `robot#${name}`, sk: 'robot' }),
+  robotId: (id: number) => ({ pk: `robot-id#${id}`, sk: 'robot' }),
+  authConfig: { pk: 'config#auth', sk: 'config' },
+  signingKeys: { pk: 'config#signing-keys', sk: 'keys' },
+  counter: (kind: string) => ({ pk: 'config#counter', sk: kind }),
+  throttle: (login: string) => ({ pk: `throttle#${login}`, sk: 'login' }),
+} as const;
+
+export const indexes = {
+  users: 'idx#users',
+  projects: 'idx#projects',
+  robots: 'idx#robots',
+  memberOf: (entity: 'u' | 'g', name: string) => `idx#member-of#${entity}#${name}`,
+} as const;

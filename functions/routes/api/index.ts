@@ -1,0 +1,38 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../../app-env.js';
+import { parseAuthorization } from '../credentials.js';
+import { loginOrThrow } from '../login.js';
+import { apiError } from './api-context.js';
+import { configurationRoutes } from './configurations.js';
+import { memberRoutes } from './members.js';
+import { openApiDocument } from './openapi.js';
+import { projectRoutes } from './projects.js';
+import { robotRoutes } from './robots.js';
+import { userRoutes } from './users.js';
+
+/**
+ * `/api/v2.0`: the part of Harbor's REST API that identity needs, with Harbor's paths, payloads
+ * and error shape so its clients and scripts work. Callers authenticate with Basic credentials
+ * (users or robots), as Harbor's API accepts; no credentials means anonymous.
+ */
+export function apiRoutes(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+  api.use(async (c, next) => {
+    const identity = c.get('deps').identity!;
+    const credentials = parseAuthorization(c.req.header('authorization'));
+    if (credentials.scheme === 'basic') {
+      c.set('principal', await loginOrThrow(identity, credentials.login, credentials.password, () => apiError(401, 'UNAUTHORIZED', 'invalid username or password')));
+    } else if (credentials.scheme !== 'none') {
+      throw apiError(401, 'UNAUTHORIZED', 'use Basic credentials');
+    }
+    await next();
+  });
+  api.get('/openapi.json', (c) => c.json(openApiDocument()));
+  api.route('/projects', projectRoutes());
+  api.route('/projects', memberRoutes());
+  api.route('/users', userRoutes());
+  api.route('/robots', robotRoutes());
+  api.route('/', configurationRoutes());
+  api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
+  return api;
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { configurationsSchema, ldapPingSchema } from './configurations.js';
+import { projectMemberSchema, roleRequestSchema } from './members.js';
+import { projectReqSchema, projectUpdateSchema } from './projects.js';
+import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
+import { passwordReqSchema, sysadminFlagSchema, userCreationSchema, userProfileSchema } from './users.js';
+
+/** Request bodies, generated from the very zod schemas the routes validate with. */
+const bodies = {
+  ProjectReq: projectReqSchema,
+  ProjectUpdate: projectUpdateSchema,
+  ProjectMember: projectMemberSchema,
+  RoleRequest: roleRequestSchema,
+  UserCreationReq: userCreationSchema,
+  UserProfile: userProfileSchema,
+  PasswordReq: passwordReqSchema,
+  SysAdminFlag: sysadminFlagSchema,
+  RobotCreate: robotCreateSchema,
+  RobotUpdate: robotUpdateSchema,
+  RobotSec: robotSecretSchema,
+  Configurations: configurationsSchema,
+  LdapConf: ldapPingSchema,
+} as const;
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head';
+interface Op {
+  summary: string;
+  body?: keyof typeof bodies;
+  ok: number;
+  params?: string[];
+  query?: string[];
+}
+
+const errorSchema = {
+  type: 'object',
+  properties: {
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] },
+    },
+  },
+};
+
+const ops: Record<string, Partial<Record<Method, Op>>> = {
+  '/projects': {
+    get: { summary: 'List the projects the caller can see', ok: 200, query: ['name', 'public', 'owner', 'page', 'page_size'] },
+    head: { summary: 'Whether a project name is taken', ok: 200, query: ['project_name'] },
+    post: { summary: 'Create a project (the creator becomes its project admin)', body: 'ProjectReq', ok: 201 },
+  },
+  '/projects/{project_name_or_id}': {
+    get: { summary: 'Get a project', ok: 200, params: ['project_name_or_id'] },
+    put: { summary: 'Update a project (metadata.public)', body: 'ProjectUpdate', ok: 200, params: ['project_name_or_id'] },
+    delete: { summary: 'Delete a project, its members and robots', ok: 200, params: ['project_name_or_id'] },
+  },
+  '/projects/{project_name_or_id}/members': {
+    get: { summary: 'List members', ok: 200, params: ['project_name_or_id'], query: ['entityname'] },
+    post: { summary: 'Add a user or an LDAP group with a role (1 admin, 2 developer, 3 guest, 4 maintainer, 5 limited guest)', body: 'ProjectMember', ok: 201, params: ['project_name_or_id'] },
+  },
+  '/projects/{project_name_or_id}/members/{mid}': {
+    get: { summary: 'Get a member', ok: 200, params: ['project_name_or_id', 'mid'] },
+    put: { summary: "Change a member's role", body: 'RoleRequest', ok: 200, params: ['project_name_or_id', 'mid'] },
+    delete: { summary: 'Remove a member', ok: 200, params: ['project_name_or_id', 'mid'] },
+  },
+  '/users': {
+    get: { summary: 'List users (system admin)', ok: 200, query: ['username', 'page', 'page_size'] },
+    post: { summary: 'Create a local user (system admin, db_auth mode)', body: 'UserCreationReq', ok: 201 },
+  },
+  '/users/current': { get: { summary: 'The calling user', ok: 200 } },
+  '/users/{user_id}': {
+    get: { summary: 'Get a user (self or system admin)', ok: 200, params: ['user_id'] },
+    put: { summary: 'Update a profile', body: 'UserProfile', ok: 200, params: ['user_id'] },
+    delete: { summary: 'Delete a user (system admin)', ok: 200, params: ['user_id'] },
+  },
+  '/users/{user_id}/password': { put: { summary: 'Change a password (self: old_password required)', body: 'PasswordReq', ok: 200, params: ['user_id'] } },
+  '/users/{user_id}/sysadmin': { put: { summary: 'Grant or revoke system admin', body: 'SysAdminFlag', ok: 200, params: ['user_id'] } },
+  '/robots': {
+    get: { summary: 'List robots (q=Level=project,ProjectID=<id>)', ok: 200, query: ['q'] },
+    post: { summary: 'Create a robot; the secret is in this response only', body: 'RobotCreate', ok: 201 },
+  },
+  '/robots/{robot_id}': {
+    get: { summary: 'Get a robot', ok: 200, params: ['robot_id'] },
+    put: { summary: 'Update a robot', body: 'RobotUpdate', ok: 200, params: ['robot_id'] },
+    patch: { summary: 'Refresh (or set) the secret', body: 'RobotSec', ok: 200, params: ['robot_id'] },
+    delete: { summary: 'Delete a robot', ok: 200, params: ['robot_id'] },
+  },
+  '/configurations': {
+    get: { summary: 'Auth settings (system admin; secrets left out)', ok: 200 },
+    put: { summary: 'Change auth settings: auth_mode and ldap_* (system admin)', body: 'Configurations', ok: 200 },
+  },
+  '/ldap/ping': { post: { summary: 'Check LDAP settings (system admin)', body: 'LdapConf', ok: 200 } },
+};
+
+/** The OpenAPI 3.1 document served at `/api/v2.0/openapi.json`. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, methods] of Object.entries(ops)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(methods) as [Method, Op][]) {
+      paths[path][method] = {
+        summary: op.summary,
+        parameters: [
+          ...(op.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+          ...(op.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+        ],
+        ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } } : {}),
+        responses: {
+          [op.ok]: { description: 'success' },
+          400: { description: 'invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Errors' } } } },
+          401: { description: 'authentication required', content: { 'application/json': { schema: { $ref: '#/components/schemas/Errors' } } } },
+          403: { description: 'forbidden', content: { 'application/json': { schema: { $ref: '#/components/schemas/Errors' } } } },
+          404: { description: 'not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Errors' } } } },
+        },
+      };
+    }
+  }
+  const schemas: Record<string, unknown> = { Errors: errorSchema };
+  for (const [name, schema] of Object.entries(bodies)) schemas[name] = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Berth management API (Harbor v2.0 compatible subset)', version: '2.0' },
+    servers: [{ url: '/api/v2.0' }],
+    components: { schemas, securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+    security: [{ basic: [] }, {}],
+    paths,
+  };
+}

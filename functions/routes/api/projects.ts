@@ -1,0 +1,132 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../../app-env.js';
+import { projectRoles, strongestRole } from '../../identity/rbac.js';
+import { type Project, isValidProjectName, maxProjectNameLength } from '../../identity/stores/project-store.js';
+import { apiError, identityOf, paginate, parseBody, principalOf, projectFor, refuse } from './api-context.js';
+
+const booleanString = z.enum(['true', 'false']);
+
+export const projectReqSchema = z.object({
+  project_name: z.string().min(1).max(maxProjectNameLength),
+  /** Deprecated in Harbor in favour of `metadata.public`, still sent by older clients. */
+  public: z.boolean().optional(),
+  metadata: z.object({ public: booleanString.optional() }).loose().optional(),
+  storage_limit: z.number().int().optional(),
+  registry_id: z.number().int().nullable().optional(),
+});
+
+export const projectUpdateSchema = z.object({
+  metadata: z.object({ public: booleanString.optional() }).loose().optional(),
+});
+
+/** A project in Harbor's `Project` shape, with the caller's role in it. */
+async function present(c: Parameters<typeof principalOf>[0], project: Project) {
+  const principal = principalOf(c);
+  let roleId = 0;
+  if (principal.kind === 'user') {
+    const roles = await identityOf(c).members.rolesOf(project.name, principal.user.username, principal.user.ldapGroups);
+    const role = strongestRole(roles);
+    roleId = role ? projectRoles[role] : 0;
+  }
+  return {
+    project_id: project.id,
+    name: project.name,
+    owner_id: project.ownerId,
+    owner_name: project.ownerName,
+    creation_time: project.createdAt,
+    update_time: project.updatedAt,
+    deleted: false,
+    current_user_role_id: roleId,
+    current_user_role_ids: roleId ? [roleId] : [],
+    metadata: { public: String(project.public) },
+  };
+}
+
+/** `/api/v2.0/projects`: Harbor's project endpoints (list, create, exists, get, update, delete). */
+export function projectRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.get('/', async (c) => {
+    // Harbor: HEAD /projects?project_name=x answers whether the name is taken. Hono serves HEAD
+    // with the GET route, so it is told apart here.
+    if (c.req.method === 'HEAD') {
+      // It names private projects too, so only to someone logged in (who could create one).
+      if (principalOf(c).kind === 'anonymous') throw refuse(c);
+      const name = new URL(c.req.url).searchParams.get('project_name');
+      if (!name) throw apiError(400, 'BAD_REQUEST', 'project_name is required');
+      const exists = (await identityOf(c).projects.get(name)) !== null;
+      return c.body(null, exists ? 200 : 404);
+    }
+    const identity = identityOf(c);
+    const principal = principalOf(c);
+    const query = new URL(c.req.url).searchParams;
+    const all = await identity.projects.list();
+    let visible: Project[];
+    if (principal.kind === 'user' && principal.user.sysadmin) visible = all;
+    else {
+      const mine =
+        principal.kind === 'user'
+          ? await identity.members.projectsOf(principal.user.username, principal.user.ldapGroups)
+          : new Set<string>();
+      const robotProjects = principal.kind === 'robot' ? principal.robot.permissions.map((p) => p.namespace) : [];
+      visible = all.filter((p) => p.public || mine.has(p.name) || robotProjects.includes(p.name) || robotProjects.includes('*'));
+    }
+    const name = query.get('name');
+    if (name) visible = visible.filter((p) => p.name.includes(name));
+    const isPublic = query.get('public');
+    if (isPublic === 'true' || isPublic === 'false') visible = visible.filter((p) => String(p.public) === isPublic);
+    const owner = query.get('owner');
+    if (owner) visible = visible.filter((p) => p.ownerName === owner);
+    return c.json(await Promise.all(paginate(c, visible).map((p) => present(c, p))));
+  });
+
+  routes.post('/', async (c) => {
+    const identity = identityOf(c);
+    const principal = principalOf(c);
+    if (principal.kind !== 'user') throw refuse(c, 'only users create projects');
+    const body = await parseBody(c, projectReqSchema);
+    const config = await identity.config.get();
+    if (config.project_creation_restriction === 'adminonly' && !principal.user.sysadmin) throw refuse(c, 'only system admins create projects');
+    if (!isValidProjectName(body.project_name)) {
+      throw apiError(400, 'BAD_REQUEST', 'project_name must be lower-case letters, digits and separators (._-), starting and ending with a letter or digit');
+    }
+    const isPublic = body.metadata?.public !== undefined ? body.metadata.public === 'true' : (body.public ?? false);
+    const project = await identity.projects.create({
+      name: body.project_name,
+      public: isPublic,
+      ownerId: principal.user.id,
+      ownerName: principal.user.username,
+    });
+    if (!project) throw apiError(409, 'CONFLICT', `project ${body.project_name} already exists`);
+    await identity.members.add({
+      project: project.name,
+      entityType: 'u',
+      entityName: principal.user.username,
+      entityId: principal.user.id,
+      roleId: projectRoles.projectAdmin,
+    });
+    c.header('Location', `/api/v2.0/projects/${project.id}`);
+    return c.body(null, 201);
+  });
+
+  routes.get('/:project_name_or_id', async (c) => c.json(await present(c, await projectFor(c, 'read-project'))));
+
+  routes.put('/:project_name_or_id', async (c) => {
+    const project = await projectFor(c, 'update-project');
+    const body = await parseBody(c, projectUpdateSchema);
+    if (body.metadata?.public !== undefined) await identityOf(c).projects.setPublic(project.name, body.metadata.public === 'true');
+    return c.body(null, 200);
+  });
+
+  routes.delete('/:project_name_or_id', async (c) => {
+    const identity = identityOf(c);
+    const project = await projectFor(c, 'delete-project');
+    for (const member of await identity.members.list(project.name)) await identity.members.remove(member);
+    for (const robot of await identity.robots.list(project.name)) await identity.robots.delete(robot);
+    await identity.projects.delete(project);
+    return c.body(null, 200);
+  });
+
+  return routes;
+}

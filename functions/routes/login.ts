@@ -1,0 +1,29 @@
+import { OciError } from '../core/errors.js';
+import { LoginThrottledError } from '../identity/authenticator.js';
+import type { Identity } from '../identity/identity.js';
+import { DirectoryUnavailableError } from '../identity/ldap-directory.js';
+import type { Principal } from '../identity/principal.js';
+
+/**
+ * Checks a login for any route: the principal, or the right error thrown — `unauthorized()` for
+ * wrong credentials, 429 TOOMANYREQUESTS with Retry-After while throttled, 503 when the
+ * directory cannot be reached.
+ */
+export async function loginOrThrow(identity: Identity, login: string, password: string, unauthorized: () => Error): Promise<Principal> {
+  try {
+    const principal = await identity.authenticator.authenticate(login, password);
+    if (!principal) throw unauthorized();
+    return principal;
+  } catch (error) {
+    if (error instanceof LoginThrottledError) {
+      throw new OciError('TOOMANYREQUESTS', 'too many failed logins, try again later', undefined, {
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      });
+    }
+    if (error instanceof DirectoryUnavailableError) {
+      console.error(JSON.stringify({ level: 'error', message: 'LDAP unavailable', cause: error.message }));
+      throw new OciError('UNAUTHORIZED', 'the login directory cannot be reached', undefined, { status: 503 });
+    }
+    throw error;
+  }
+}

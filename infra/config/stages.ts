@@ -1,0 +1,69 @@
+import { queueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
+import type { StageConfig } from './stage-config.js';
+
+/** What a stage gets unless it says otherwise: small, cheap at idle, safe with data. */
+const defaults: Omit<StageConfig, 'name' | 'regions'> = {
+  retainData: true,
+  api: { throttleRateLimit: 500, throttleBurstLimit: 1000, memoryMiB: 1024 },
+  workers: { batchSize: queueDefinition.batchSize, maxConcurrency: 5 },
+  uploadService: {
+    enabled: false,
+    cpu: 512,
+    memoryMiB: 1024,
+    minTasks: 1,
+    maxTasks: 4,
+    requestsPerTaskPerMinute: 600,
+    cpuTargetPercent: 60,
+  },
+  logRetentionDays: 30,
+  accessLogExpirationDays: 90,
+};
+
+type StageOverrides = Partial<Omit<StageConfig, 'api' | 'workers' | 'uploadService'>> &
+  Pick<StageConfig, 'name' | 'regions'> & {
+    api?: Partial<StageConfig['api']>;
+    workers?: Partial<StageConfig['workers']>;
+    uploadService?: Partial<StageConfig['uploadService']>;
+  };
+
+/** Builds a full stage configuration from the defaults and the fields a stage changes. */
+export function defineStage(overrides: StageOverrides): StageConfig {
+  return {
+    ...defaults,
+    ...overrides,
+    api: { ...defaults.api, ...overrides.api },
+    workers: { ...defaults.workers, ...overrides.workers },
+    uploadService: { ...defaults.uploadService, ...overrides.uploadService },
+  };
+}
+
+/**
+ * The environments of this repository. Edit them for your organisation: accounts, regions and,
+ * for prod, the Route 53 zone the registry and upload service are published in (the zone below
+ * is a placeholder; `cdk deploy` of prod fails certificate validation until it is yours).
+ */
+export const stages: readonly StageConfig[] = [
+  defineStage({
+    name: 'dev',
+    regions: ['eu-west-1'],
+    retainData: false,
+    logRetentionDays: 7,
+    accessLogExpirationDays: 7,
+    workers: { maxConcurrency: 2 },
+  }),
+  defineStage({
+    name: 'staging',
+    regions: ['eu-west-1', 'us-east-1'],
+    logRetentionDays: 14,
+  }),
+  defineStage({
+    name: 'prod',
+    regions: ['eu-west-1', 'us-east-1'],
+    domain: { zoneName: 'registry.example.com', hostedZoneId: 'Z0000000000000EXAMPLE' },
+    uploadService: { enabled: true, minTasks: 2, maxTasks: 10 },
+    api: { throttleRateLimit: 2000, throttleBurstLimit: 4000 },
+    workers: { maxConcurrency: 20 },
+    logRetentionDays: 90,
+    accessLogExpirationDays: 365,
+  }),
+];

@@ -1,0 +1,188 @@
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Secret as EcsSecret } from 'aws-cdk-lib/aws-ecs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import type { EntryPoints } from '../config/entry-points.js';
+import type { StageConfig } from '../config/stage-config.js';
+import { BerthFunction } from '../constructs/berth-function.js';
+import { Monitoring } from '../constructs/monitoring.js';
+import { QueueWorker } from '../constructs/queue-worker.js';
+import { RegionalDomain } from '../constructs/regional-domain.js';
+import { RegistryApi } from '../constructs/registry-api.js';
+import { scheduledJobs, ScheduledJobs } from '../constructs/scheduled-jobs.js';
+import { UploadService } from '../constructs/upload-service.js';
+import { uploadServiceImage } from '../constructs/upload-service-image.js';
+import { tokenSecretHmacField } from '../constructs/token-signing-secret.js';
+import { discoveryParameterName, discoveryParameterPrefix } from './discovery.js';
+import type { StatefulStack } from './stateful-stack.js';
+
+/**
+ * Environment variables the entry points read. The names are the contract between this app and
+ * functions/entry/*; AWS_REGION is set by Lambda itself and by the task definition below.
+ */
+export const envNames = {
+  stage: 'BERTH_STAGE',
+  bucket: 'BERTH_BUCKET',
+  table: 'BERTH_TABLE',
+  queueUrl: 'BERTH_QUEUE_URL',
+  uploadTokenSecret: 'BERTH_UPLOAD_TOKEN_SECRET',
+  uploadServiceUrl: 'BERTH_UPLOAD_SERVICE_URL',
+  peerRegions: 'BERTH_PEER_REGIONS',
+  discoveryPrefix: 'BERTH_DISCOVERY_PREFIX',
+} as const;
+
+export interface ApiStackProps extends StackProps {
+  readonly config: StageConfig;
+  readonly stateful: StatefulStack;
+  /** The other regions of the stage. */
+  readonly peerRegions: readonly string[];
+  readonly entryPoints: EntryPoints;
+}
+
+/** The code of one region: registry API, upload service, workers, schedules and monitoring. */
+export class ApiStack extends Stack {
+  readonly api: RegistryApi;
+  readonly apiFunction: BerthFunction;
+  readonly worker: QueueWorker;
+  readonly uploadService?: UploadService;
+  readonly monitoring: Monitoring;
+
+  /**
+   * The region's first two zones, resolved by CloudFormation (`Fn::GetAZs`). With an account in
+   * the configuration CDK would otherwise look the zones up at synth, which needs credentials;
+   * zone names differ between accounts, so naming them in configuration would not do either.
+   */
+  override get availabilityZones(): string[] {
+    const zones = Fn.getAzs();
+    return [Fn.select(0, zones), Fn.select(1, zones)];
+  }
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config, stateful } = props;
+    const bucket = stateful.blobs.bucket;
+    const table = stateful.metadata.table;
+    const queue = stateful.jobs.queue;
+    const secret = stateful.tokenSecret.secret;
+
+    const domain = config.domain
+      ? new RegionalDomain(this, 'Domain', { domain: config.domain, region: this.region })
+      : undefined;
+
+    const dataEnv = {
+      [envNames.stage]: config.name,
+      [envNames.bucket]: bucket.bucketName,
+      [envNames.table]: table.tableName,
+      [envNames.queueUrl]: queue.queueUrl,
+    };
+    const peerEnv = {
+      [envNames.peerRegions]: props.peerRegions.join(','),
+      [envNames.discoveryPrefix]: discoveryParameterPrefix(config.name),
+    };
+
+    if (config.uploadService.enabled) {
+      if (!domain) throw new Error(`Stage ${config.name}: the upload service needs a domain`);
+      this.uploadService = new UploadService(this, 'UploadService', {
+        image: uploadServiceImage(this, props.entryPoints.uploadServer),
+        config: config.uploadService,
+        hostName: domain.uploadHost,
+        zone: domain.zone,
+        certificate: domain.certificate,
+        environment: { ...dataEnv, AWS_REGION: this.region },
+        // Injected by ECS from Secrets Manager when a task starts: never in the template or the
+        // task definition.
+        secrets: { [envNames.uploadTokenSecret]: EcsSecret.fromSecretsManager(secret, tokenSecretHmacField) },
+        accessLogs: stateful.accessLogs.bucket,
+        logRetentionDays: config.logRetentionDays,
+      });
+      const taskRole = this.uploadService.taskDefinition.taskRole;
+      taskRole.addManagedPolicy(stateful.access.uploadService);
+    }
+
+    this.apiFunction = new BerthFunction(this, 'ApiFunction', {
+      entry: props.entryPoints.api,
+      description: 'Berth registry API',
+      memoryMiB: config.api.memoryMiB,
+      // API Gateway gives up after 30 s; a longer Lambda would only burn money.
+      timeout: Duration.seconds(29),
+      environment: {
+        ...dataEnv,
+        ...peerEnv,
+        ...(this.uploadService
+          ? {
+              [envNames.uploadServiceUrl]: this.uploadService.url,
+              // Lambda has no secret injection: CloudFormation resolves this dynamic reference at
+              // deploy time, so the key sits in the function's (KMS-encrypted) configuration and
+              // the function needs no Secrets Manager access at run time. Reading it by ARN at
+              // cold start would keep it out of the configuration; the entry point does not yet.
+              [envNames.uploadTokenSecret]: secret.secretValueFromJson(tokenSecretHmacField).unsafeUnwrap(),
+            }
+          : {}),
+        POWERTOOLS_SERVICE_NAME: 'berth-api',
+      },
+      logRetentionDays: config.logRetentionDays,
+    });
+    const apiRole = this.apiFunction.role;
+    apiRole.addManagedPolicy(stateful.access.api);
+    queue.grantSendMessages(apiRole);
+
+    this.api = new RegistryApi(this, 'Api', {
+      handler: this.apiFunction.function,
+      throttleRateLimit: config.api.throttleRateLimit,
+      throttleBurstLimit: config.api.throttleBurstLimit,
+      logRetentionDays: config.logRetentionDays,
+      domain,
+    });
+
+    this.worker = new QueueWorker(this, 'JobsWorker', {
+      entry: props.entryPoints.worker,
+      queue,
+      description: 'Berth jobs worker',
+      config: config.workers,
+      environment: {
+        ...dataEnv,
+        ...peerEnv,
+        POWERTOOLS_SERVICE_NAME: 'berth-worker',
+      },
+      logRetentionDays: config.logRetentionDays,
+    });
+    const workerRole = this.worker.handler.role;
+    workerRole.addManagedPolicy(stateful.access.worker);
+    // Jobs may enqueue follow-up jobs (an event fans out into replication and scan jobs).
+    queue.grantSendMessages(workerRole);
+
+    new ScheduledJobs(this, 'Schedules', { queue, jobs: scheduledJobs });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api.httpApi,
+      functions: [
+        { name: 'Api', function: this.apiFunction.function },
+        { name: 'JobsWorker', function: this.worker.handler.function },
+      ],
+      queues: [{ name: 'Jobs', queue, deadLetterQueue: stateful.jobs.deadLetterQueue }],
+      uploadService: this.uploadService,
+      alarmEmail: config.alarmEmail,
+    });
+
+    new StringParameter(this, 'Discovery', {
+      parameterName: discoveryParameterName(config.name, this.region, 'api'),
+      description: 'Berth: public endpoints of this region, for its peer regions',
+      stringValue: Stack.of(this).toJsonString({
+        registryUrl: this.api.url,
+        uploadServiceUrl: this.uploadService?.url ?? null,
+      }),
+    });
+
+    new CfnOutput(this, 'RegistryUrl', {
+      description: 'Base URL of the registry (the OCI API is under /v2/)',
+      value: this.api.url,
+    });
+    new CfnOutput(this, 'DockerLogin', {
+      description: 'Log in to this registry with docker',
+      value: `docker login ${this.api.host}`,
+    });
+    if (this.uploadService) {
+      new CfnOutput(this, 'UploadServiceUrl', { value: this.uploadService.url });
+    }
+  }
+}
