@@ -14,6 +14,17 @@ export default defineConfig({
         },
       },
       {
+        // The conformance suite again, as a token-auth client of a registry with identity on:
+        // every workflow must still pass with credentials.
+        test: {
+          name: 'conformance-auth',
+          include: ['test/conformance/**/*.test.ts'],
+          env: { CONFORMANCE_AUTH: 'on' },
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // Real clients and daemons against a real server process: one file at a time, since
         // each moves hundreds of megabytes and the machines have two cores.
         test: {

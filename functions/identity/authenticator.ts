@@ -1,5 +1,5 @@
 import type { LoginThrottle } from './login-throttle.js';
-import { type DirectoryUser, LdapDirectory } from './ldap-directory.js';
+import { type Directory, type DirectoryUser, ldapDirectory } from './directory.js';
 import { burnPasswordCheck, verifyPassword, verifySecret } from './passwords.js';
 import type { Principal } from './principal.js';
 import type { AuthConfig, ConfigStore } from './stores/config-store.js';
@@ -15,7 +15,7 @@ export class LoginThrottledError extends Error {
 }
 
 /** How the directory is reached: replaceable so tests and deployments can point it elsewhere. */
-export type DirectoryFactory = (config: AuthConfig) => { authenticate(username: string, password: string): Promise<DirectoryUser | null> };
+export type DirectoryFactory = (config: AuthConfig) => Pick<Directory, 'authenticate'>;
 
 /**
  * Checks a login name and password (or robot secret). A name belongs to the source that created
@@ -30,7 +30,7 @@ export class Authenticator {
     private readonly config: ConfigStore,
     private readonly throttle: LoginThrottle,
     private readonly now: () => Date,
-    private readonly directory: DirectoryFactory = (config) => new LdapDirectory(config),
+    private readonly directory: DirectoryFactory = ldapDirectory,
   ) {}
 
   /**

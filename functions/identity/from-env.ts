@@ -1,6 +1,6 @@
 import type { Table } from '../ports/table.js';
 import { Identity, bootstrapIdentity } from './identity.js';
-import { type AuthConfig, authConfigSchema } from './stores/config-store.js';
+import { type AuthConfig, authConfigChangesSchema } from './stores/config-store.js';
 
 /**
  * Identity for an entry point, from environment variables; undefined when auth is off (the open
@@ -44,7 +44,7 @@ export function authConfigFromEnv(env: Record<string, string | undefined>): Part
       raw[key] = /^(ldap_scope|ldap_group_search_scope|ldap_timeout)$/.test(key) ? Number(value) : key === 'ldap_verify_cert' ? value === 'true' : value;
     }
   }
-  const parsed = authConfigSchema.partial().strict().safeParse(raw);
+  const parsed = authConfigChangesSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`invalid auth settings in the environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

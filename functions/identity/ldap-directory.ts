@@ -1,25 +1,6 @@
 import { Client, InvalidCredentialsError } from 'ldapts';
+import { type Directory, DirectoryUnavailableError, type DirectoryUser, normalizeDn } from './directory.js';
 import type { AuthConfig } from './stores/config-store.js';
-
-/** Someone the directory vouched for. */
-export interface DirectoryUser {
-  dn: string;
-  username: string;
-  email: string;
-  realname: string;
-  /** DNs of the groups the user belongs to, lower-cased. */
-  groups: string[];
-  /** Member of `ldap_group_admin_dn`. */
-  admin: boolean;
-}
-
-/** The directory could not be asked (unreachable, timed out, the search account refused). */
-export class DirectoryUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DirectoryUnavailableError';
-  }
-}
 
 const scopes = { 0: 'base', 1: 'one', 2: 'sub' } as const;
 
@@ -30,7 +11,7 @@ const scopes = { 0: 'base', 1: 'one', 2: 'sub' } as const;
  * memberof overlay maintain) and, when a group base DN is set, from a search for groups naming
  * the user as `member` or `uniqueMember`.
  */
-export class LdapDirectory {
+export class LdapDirectory implements Directory {
   constructor(private readonly config: AuthConfig) {}
 
   /** The user, or null when the name is unknown, ambiguous or the password is wrong. */
@@ -134,13 +115,4 @@ function values(value: unknown): string[] {
   if (value === undefined) return [];
   const list = Array.isArray(value) ? value : [value];
   return list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v)));
-}
-
-/** DNs compare case-insensitively and without spaces after separators. */
-export function normalizeDn(dn: string): string {
-  return dn
-    .split(',')
-    .map((part) => part.trim())
-    .join(',')
-    .toLowerCase();
 }

@@ -1,7 +1,7 @@
 import { OciError } from '../core/errors.js';
 import { LoginThrottledError } from '../identity/authenticator.js';
 import type { Identity } from '../identity/identity.js';
-import { DirectoryUnavailableError } from '../identity/ldap-directory.js';
+import { DirectoryUnavailableError } from '../identity/directory.js';
 import type { Principal } from '../identity/principal.js';
 
 /**

@@ -64,10 +64,12 @@ export interface UploadServiceConfig {
   readonly memoryMiB: number;
   readonly minTasks: number;
   readonly maxTasks: number;
-  /** Target in-flight-request rate per task for scaling (ALB RequestCountPerTarget per minute). */
+  /** Requests per task and minute the service scales to (ALB RequestCountPerTarget). */
   readonly requestsPerTaskPerMinute: number;
   /** Target average CPU of the service, in percent. */
   readonly cpuTargetPercent: number;
+  /** Target average memory of the service, in percent (each upload in flight buffers a segment). */
+  readonly memoryTargetPercent: number;
 }
 
 /** The retention periods CloudWatch Logs accepts and we use. */

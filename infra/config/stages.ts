@@ -14,6 +14,7 @@ const defaults: Omit<StageConfig, 'name' | 'regions'> = {
     maxTasks: 4,
     requestsPerTaskPerMinute: 600,
     cpuTargetPercent: 60,
+    memoryTargetPercent: 70,
   },
   logRetentionDays: 30,
   accessLogExpirationDays: 90,

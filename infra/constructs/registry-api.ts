@@ -85,11 +85,8 @@ export class RegistryApi extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(accessLogFields)),
       },
     });
-    if (domainName) {
-      new ApiMapping(this, 'DomainMapping', { api: this.httpApi, domainName, stage: this.stage });
-    }
-
     if (props.domain && domainName) {
+      new ApiMapping(this, 'DomainMapping', { api: this.httpApi, domainName, stage: this.stage });
       const target = RecordTarget.fromAlias(
         new ApiGatewayv2DomainProperties(domainName.regionalDomainName, domainName.regionalHostedZoneId),
       );

@@ -170,7 +170,10 @@ export class UploadService extends Construct {
       requestsPerTarget: config.requestsPerTaskPerMinute,
       targetGroup: this.targetGroup,
     });
+    // Uploads are few and long, so requests alone under-count load: hashing costs CPU, and every
+    // upload in flight holds a buffered segment in memory.
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: config.cpuTargetPercent });
+    scaling.scaleOnMemoryUtilization('Memory', { targetUtilizationPercent: config.memoryTargetPercent });
 
     const target = RecordTarget.fromAlias(new LoadBalancerTarget(this.loadBalancer));
     new ARecord(this, 'AliasRecord', { zone: props.zone, recordName: props.hostName, target });

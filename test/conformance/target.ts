@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withTokenAuth } from './token-auth.js';
 
 /**
  * The registry a conformance test talks to, seen only through HTTP. By default it is Berth built
@@ -22,8 +23,15 @@ const inProcessOrigin = 'http://berth.test';
 
 export async function openTarget(): Promise<Target> {
   const url = process.env.CONFORMANCE_URL;
-  return url ? liveTarget(url) : inProcessTarget();
+  const target = url ? liveTarget(url) : await inProcessTarget();
+  // With credentials the suite runs as a token-auth client (CONFORMANCE_USERNAME/PASSWORD for a
+  // live registry; CONFORMANCE_AUTH=on turns identity on in-process, as the system admin).
+  const username = process.env.CONFORMANCE_USERNAME ?? (process.env.CONFORMANCE_AUTH === 'on' ? 'admin' : undefined);
+  const password = process.env.CONFORMANCE_PASSWORD ?? inProcessAdminPassword;
+  return username ? { ...target, fetch: withTokenAuth(target.fetch, username, password) } : target;
 }
+
+const inProcessAdminPassword = 'Conformance-Admin-0';
 
 function liveTarget(base: string): Target {
   return {
@@ -47,6 +55,10 @@ async function inProcessTarget(): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-conformance-'));
   // The embedded default exactly as `npm start` wires it: filesystem blobs, SQLite, table queue.
   const deps = createLocalDeps(dir);
+  if (process.env.CONFORMANCE_AUTH === 'on') {
+    const { identityFromEnv } = await import('../../functions/identity/from-env.js');
+    deps.identity = await identityFromEnv(deps.table, { BERTH_ADMIN_PASSWORD: inProcessAdminPassword });
+  }
   const app = createApp(deps);
   return {
     fetch: async (url, init = {}) => app.request(new URL(url, inProcessOrigin).toString(), withWireHeaders(init)),

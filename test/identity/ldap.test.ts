@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DirectoryUnavailableError, LdapDirectory, normalizeDn } from '../../functions/identity/ldap-directory.js';
+import { DirectoryUnavailableError, normalizeDn } from '../../functions/identity/directory.js';
+import { LdapDirectory } from '../../functions/identity/ldap-directory.js';
 import { defaultAuthConfig, type AuthConfig } from '../../functions/identity/stores/config-store.js';
 import { keys } from '../../functions/identity/stores/keys.js';
 import { freePort } from '../support/moto.js';

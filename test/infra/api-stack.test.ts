@@ -225,12 +225,16 @@ describe('upload service', () => {
     prod.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'uploads.eu-west-1.registry.example.com.', Type: 'A' });
   });
 
-  test('scales between the configured bounds on requests and CPU', () => {
+  test('scales between the configured bounds on requests, CPU and memory', () => {
     prod.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 6 });
     const metrics = Object.values(prod.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map(
       (p) => p.Properties.TargetTrackingScalingPolicyConfiguration.PredefinedMetricSpecification.PredefinedMetricType,
     );
-    expect(metrics.sort()).toEqual(['ALBRequestCountPerTarget', 'ECSServiceAverageCPUUtilization']);
+    expect(metrics.sort()).toEqual([
+      'ALBRequestCountPerTarget',
+      'ECSServiceAverageCPUUtilization',
+      'ECSServiceAverageMemoryUtilization',
+    ]);
   });
 
   test('tasks accept traffic from the load balancer only', () => {

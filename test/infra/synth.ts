@@ -50,6 +50,8 @@ export const devLike: StageConfig = defineStage({
 export interface SynthOptions {
   /** Run real bundling (esbuild) for every stack instead of skipping it. */
   readonly bundle?: boolean;
+  /** Entry files to bundle; the fixtures unless a test wants the application's own. */
+  readonly entryPoints?: EntryPoints;
 }
 
 /**
@@ -61,8 +63,9 @@ export function synthStage(config: StageConfig, options: SynthOptions = {}): Ber
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-cdk-'));
   outdirs.push(outdir);
-  const app = new App({ context, outdir });
-  return new BerthStage(app, { config, entryPoints: fixtureEntryPoints });
+  // No construct stack traces (the CLI does not record them either): they slow synthesis down.
+  const app = new App({ context, outdir, stackTraces: false });
+  return new BerthStage(app, { config, entryPoints: options.entryPoints ?? fixtureEntryPoints });
 }
 
 const outdirs: string[] = [];

@@ -65,6 +65,11 @@ describe('users', () => {
     expectHarborError(await call('PUT', '/users/1/password', { auth: basic('alice', 'Alice-Passw0rd3'), body: { new_password: 'Hijack-Passw0rd' } }), 403, 'FORBIDDEN');
     expectHarborError(await call('PUT', `/users/${id}/sysadmin`, { auth: basic('alice', 'Alice-Passw0rd3'), body: { sysadmin_flag: true } }), 403, 'FORBIDDEN');
     expect((await call('GET', `/users/${id}`, { auth: admin })).json.sysadmin_flag).toBe(false);
+    expect((await call('PUT', `/users/${id}/sysadmin`, { auth: admin, body: { sysadmin_flag: true } })).status).toBe(200);
+    expect((await call('GET', '/users/current', { auth: basic('alice', 'Alice-Passw0rd3') })).json.sysadmin_flag).toBe(true);
+    expect((await call('PUT', `/users/${id}/sysadmin`, { auth: admin, body: { sysadmin_flag: false } })).status).toBe(200);
+    expectHarborError(await call('PUT', '/users/1/sysadmin', { auth: admin, body: { sysadmin_flag: false } }), 403, 'FORBIDDEN');
+    expectHarborError(await call('DELETE', '/users/1', { auth: admin }), 403, 'FORBIDDEN');
   });
 });
 

@@ -1,5 +1,5 @@
 import { SignJWT, UnsecuredJWT, base64url, exportJWK, generateKeyPair } from 'jose';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Identity } from '../../functions/identity/identity.js';
 import { hashSecret } from '../../functions/identity/passwords.js';
 import { keys } from '../../functions/identity/stores/keys.js';
@@ -9,10 +9,12 @@ import {
   addMember,
   addProject,
   addUser,
+  adminPassword,
   basic,
   bearer,
   fetchToken,
   identityApp,
+  identityRegistry,
   service,
   stateOf,
   userPassword,
@@ -204,18 +206,46 @@ describe('robots', () => {
 });
 
 describe('names and projects', () => {
+  let real: Awaited<ReturnType<typeof identityRegistry>>;
+  beforeAll(async () => {
+    real = await identityRegistry();
+    await addUser(real.identity, 'dev');
+    await addProject(real.identity, 'team', false);
+    await addProject(real.identity, 'secret', false);
+    await addMember(real.identity, 'team', 'dev', 'developer');
+  });
+  afterAll(async () => real.cleanup());
+
+  /**
+   * Against the real registry: a malformed name is in no project, so authenticated callers get the
+   * registry's 400 NAME_INVALID (the conformance suite requires it) and anonymous ones 401; either
+   * way nothing is written and nothing of `secret` is served.
+   */
   test.each([
-    ['dot segments', '/v2/team/../secret/app/manifests/latest'],
-    ['encoded dot segments', '/v2/team/%2e%2e/secret/app/manifests/latest'],
-    ['an encoded slash', '/v2/team%2Fapp/manifests/latest'],
-    ['an encoded slash into another project', '/v2/team%2F..%2Fsecret/app/manifests/latest'],
-    ['upper case', '/v2/Team/app/manifests/latest'],
-    ['a double slash', '/v2/team//app/manifests/latest'],
-  ])('%s is refused, for Basic and Bearer callers alike', async (_label, path) => {
-    const { token } = await fetchToken(t, ['repository:team/app:pull,push', 'repository:secret/app:pull'], dev);
-    await refused(path, { headers: bearer(token) }, 403);
-    await refused(path, { headers: { authorization: basic(dev.login, dev.password) } }, 403);
-    await refused(path, {}, 401);
+    ['dot segments', 'GET', '/v2/team/../secret/app/manifests/latest'],
+    ['encoded dot segments', 'GET', '/v2/team/%2e%2e/secret/app/manifests/latest'],
+    ['an encoded slash', 'GET', '/v2/team%2Fapp/manifests/latest'],
+    ['an encoded slash into another project', 'PUT', '/v2/team%2F..%2Fsecret/app/manifests/latest'],
+    ['an encoded slash on upload', 'POST', '/v2/team%2F..%2Fsecret/app/blobs/uploads/'],
+    ['upper case', 'PUT', '/v2/Team/app/manifests/latest'],
+    ['a double slash', 'POST', '/v2/team//app/blobs/uploads/'],
+  ])('%s: 401 without credentials, refused with credentials, nothing written', async (_label, method, path) => {
+    const { token } = await (await real.request(`/service/token?service=${service}&scope=repository:team/app:pull,push`, {
+      headers: { authorization: basic(dev.login, dev.password) },
+    })).json() as { token: string };
+    const writes = real.table.writes.length;
+    const anonymous = await real.request(path, { method });
+    expect(anonymous.status).toBe(401);
+    for (const authorization of [`Bearer ${token}`, basic(dev.login, dev.password)]) {
+      const response = await real.request(path, { method, headers: { authorization, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
+      // Dot segments are resolved by URL parsing before anyone sees them: that request is for secret/app.
+      if (path.includes('/../') || path.includes('/%2e%2e/')) expect(response.status).toBe(403);
+      else {
+        expect(response.status).toBe(400);
+        expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('NAME_INVALID');
+      }
+    }
+    expect(real.table.writes.slice(writes).filter((w) => !w.includes(' throttle#'))).toEqual([]);
   });
 
   test('the token endpoint grants nothing on a malformed name', async () => {
@@ -239,9 +269,14 @@ describe('names and projects', () => {
     expect(response.headers.get('www-authenticate')).toContain('scope="registry:catalog:*"');
   });
 
-  test('an endpoint authorization does not know is closed to everyone but system admins', async () => {
-    await refused('/v2/team/app/unknown/thing', { headers: { authorization: basic(dev.login, dev.password) } }, 403);
-    await refused('/v2/team/app/manifests/latest', { method: 'POST', headers: { authorization: basic(dev.login, dev.password) } }, 403);
+  test('an endpoint no route serves: 401 without credentials, the router error with them, nothing written', async () => {
+    await refused('/v2/team/app/unknown/thing', {}, 401);
+    for (const [method, path, status] of [['GET', '/v2/secret/app/unknown/thing', 404], ['POST', '/v2/secret/app/manifests/latest', 405]] as const) {
+      const writes = real.table.writes.length;
+      const response = await real.request(path, { method, headers: { authorization: basic(dev.login, dev.password) } });
+      expect(response.status).toBe(status);
+      expect(real.table.writes.slice(writes).filter((w) => !w.includes(' throttle#'))).toEqual([]);
+    }
   });
 
   test('a cross-repository mount source is checked separately (canPull)', async () => {
@@ -306,5 +341,44 @@ describe('key rotation', () => {
     expect(jwks.keys).toHaveLength(2);
     expect(jwks.keys.every((k) => k.d === undefined && k.alg === 'ES256')).toBe(true);
     expect(JSON.stringify(await exportJWK((await generateKeyPair('ES256')).publicKey))).not.toContain('"d"');
+  });
+});
+
+describe('upload-service sessions', () => {
+  test('a session continued without credentials needs a valid upload token for that very session and repository', async () => {
+    const real = await identityRegistry({ uploadServiceUrl: 'http://uploads.test', uploadTokenSecret: new TextEncoder().encode('an upload token secret of 32 bytes!') });
+    try {
+      await addUser(real.identity, 'dev');
+      await addProject(real.identity, 'team', false);
+      await addProject(real.identity, 'secret', false);
+      await addMember(real.identity, 'team', 'dev', 'developer');
+      const admin = basic('admin', adminPassword);
+      const opened = await real.request('/v2/secret/app/blobs/uploads/', { method: 'POST', headers: { authorization: admin } });
+      expect(opened.status).toBe(202);
+      const secretSession = new URL(opened.headers.get('location')!);
+      const mine = await real.request('/v2/team/app/blobs/uploads/', { method: 'POST', headers: { authorization: basic(dev.login, dev.password) } });
+      const mySession = new URL(mine.headers.get('location')!);
+      expect(mySession.searchParams.get('_t')).toBeTruthy();
+
+      const writes = real.table.writes.length;
+      const attempts: [string, string][] = [
+        // dev's token on the admin's session in another project
+        ['PATCH', `${secretSession.pathname}?_t=${encodeURIComponent(mySession.searchParams.get('_t')!)}`],
+        // dev's token with dev's session id moved under another repository
+        ['PUT', `${mySession.pathname.replace('/team/app/', '/secret/app/')}?_t=${encodeURIComponent(mySession.searchParams.get('_t')!)}&digest=sha256:${'d'.repeat(64)}`],
+        ['DELETE', `${secretSession.pathname}?_t=forged`],
+        ['GET', `${secretSession.pathname}?_t=`],
+      ];
+      for (const [method, path] of attempts) {
+        const response = await real.request(path, { method, ...(method === 'PATCH' ? { body: 'x' } : {}) });
+        expect(response.status, `${method} ${path}`).toBe(401);
+      }
+      expect(real.table.writes.slice(writes)).toEqual([]);
+      // The genuine token works on its own session, without any Authorization header.
+      const status = await real.request(`${mySession.pathname}${mySession.search}`);
+      expect(status.status).toBe(204);
+    } finally {
+      await real.cleanup();
+    }
   });
 });

@@ -1,4 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Hono } from 'hono';
+import { FsBlobStore } from '../../functions/adapters/local/fs-blob-store.js';
+import { TableJobQueue } from '../../functions/adapters/local/table-job-queue.js';
+import { createApp } from '../../functions/app.js';
 import type { AppDeps, AppEnv } from '../../functions/app-env.js';
 import { defaultRegistryConfig } from '../../functions/app-env.js';
 import { Identity, type IdentityOptions, bootstrapIdentity } from '../../functions/identity/identity.js';
@@ -109,4 +115,20 @@ export function bearer(token: string): Record<string, string> {
 /** Writes so far, without login-throttle counters (which a refused login is meant to write). */
 export function stateOf(t: TestApp) {
   return t.table.writes.filter((write) => !write.includes(' throttle#')).length;
+}
+
+/**
+ * The real app (`createApp` with the registry, local adapters) with identity on, its table
+ * wrapped so a test can see every write. For tests where what the registry itself answers matters.
+ */
+export async function identityRegistry(config: Partial<AppDeps['config']> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-identity-registry-'));
+  const table = new WriteRecorder(new SqliteTable(':memory:'));
+  const identity = new Identity(table, { service });
+  await bootstrapIdentity(identity, adminPassword);
+  const deps: AppDeps = { table, blobs: new FsBlobStore(dir), queue: new TableJobQueue(table), config: { ...defaultRegistryConfig, ...config }, identity };
+  const app = createApp(deps);
+  const request = (path: string, init?: RequestInit) => app.request(`${base}${path}`, init);
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  return { app, table, identity, request, cleanup };
 }

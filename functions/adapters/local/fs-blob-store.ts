@@ -53,7 +53,7 @@ export class FsBlobStore implements BlobStore {
     const path = this.blobPath(digest);
     try {
       const handle = await open(path, 'r');
-      return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 256 * 1024 });
+      return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;

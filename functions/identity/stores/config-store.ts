@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Item, Table } from '../../ports/table.js';
 import { keys } from './keys.js';
 
@@ -14,9 +14,9 @@ export const authConfigSchema = z.object({
   ldap_search_password: z.string(),
   ldap_base_dn: z.string(),
   ldap_filter: z.string(),
-  ldap_uid: z.string().min(1),
+  ldap_uid: z.string().check(z.minLength(1)),
   ldap_scope: z.union([z.literal(0), z.literal(1), z.literal(2)]),
-  ldap_timeout: z.number().int().min(1).max(300),
+  ldap_timeout: z.int().check(z.minimum(1), z.maximum(300)),
   ldap_verify_cert: z.boolean(),
   ldap_group_base_dn: z.string(),
   ldap_group_search_filter: z.string(),
@@ -27,6 +27,9 @@ export const authConfigSchema = z.object({
 });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
+
+/** Any subset of the settings, as stored or sent; unknown keys refused. */
+export const authConfigChangesSchema = z.strictObject(z.partial(authConfigSchema).shape);
 
 /** Keys never echoed back by the API. */
 export const secretConfigKeys: ReadonlySet<keyof AuthConfig> = new Set(['ldap_search_password']);
@@ -63,7 +66,7 @@ export class ConfigStore {
 
   async get(): Promise<AuthConfig> {
     const item = await this.table.get(keys.authConfig);
-    const stored = authConfigSchema.partial().safeParse(item?.settings ?? {});
+    const stored = z.partial(authConfigSchema).safeParse(item?.settings ?? {});
     return { ...defaultAuthConfig, ...this.deployed, ...(stored.success ? stored.data : {}) };
   }
 

@@ -1,12 +1,16 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import type { AppEnv } from '../../app-env.js';
 import type { Identity } from '../../identity/identity.js';
 import { type Principal, anonymous } from '../../identity/principal.js';
 import type { Action } from '../../identity/rbac.js';
 import type { Project } from '../../identity/stores/project-store.js';
+
+// zod/mini carries no messages of its own ("Invalid input"); API callers deserve the English ones.
+z.config(en());
 
 /** Harbor's error codes for its REST API. */
 export type ApiErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'PRECONDITION' | 'INTERNAL_SERVER_ERROR';
@@ -39,7 +43,7 @@ export function requireSysadmin(c: Context<AppEnv>): void {
 }
 
 /** The body, checked against `schema`; 400 in Harbor's shape when it is not JSON or does not fit. */
-export async function parseBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
+export async function parseBody<T extends z.ZodMiniType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
   let body: unknown;
   try {
     body = JSON.parse(await c.req.text());

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { AppEnv } from '../../app-env.js';
-import { LdapDirectory } from '../../identity/ldap-directory.js';
-import { authConfigSchema, secretConfigKeys } from '../../identity/stores/config-store.js';
+import { ldapDirectory } from '../../identity/directory.js';
+import { authConfigChangesSchema, secretConfigKeys } from '../../identity/stores/config-store.js';
 import { apiError, identityOf, parseBody, requireSysadmin } from './api-context.js';
 
 /** Unknown keys are refused rather than ignored, so a misspelt `ldap_*` setting is noticed. */
-export const configurationsSchema = authConfigSchema.partial().strict();
-export const ldapPingSchema = authConfigSchema.partial().strict();
+export const configurationsSchema = authConfigChangesSchema;
+export const ldapPingSchema = authConfigChangesSchema;
 
 /** `/api/v2.0/configurations` (system admin): the auth mode and LDAP settings, as Harbor names them. */
 export function configurationRoutes(): Hono<AppEnv> {
@@ -41,7 +40,7 @@ export function configurationRoutes(): Hono<AppEnv> {
     const body = c.req.header('content-length') === '0' || !c.req.header('content-type') ? {} : await parseBody(c, ldapPingSchema);
     const config = { ...(await identityOf(c).config.get()), ...body };
     try {
-      await new LdapDirectory(config).ping();
+      await ldapDirectory(config).ping();
       return c.json({ success: true });
     } catch (error) {
       return c.json({ success: false, message: (error as Error).message });
@@ -50,5 +49,3 @@ export function configurationRoutes(): Hono<AppEnv> {
 
   return routes;
 }
-
-export const configurationsResponse = z.record(z.string(), z.object({ value: z.unknown(), editable: z.boolean() }));

@@ -1,31 +1,33 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AppEnv } from '../../app-env.js';
-import { normalizeDn } from '../../identity/ldap-directory.js';
+import { normalizeDn } from '../../identity/directory.js';
 import { roleFromId, roleNames } from '../../identity/rbac.js';
 import type { Member } from '../../identity/stores/member-store.js';
 import type { Project } from '../../identity/stores/project-store.js';
 import { apiError, idParam, identityOf, parseBody, projectFor } from './api-context.js';
 
-const roleId = z.number().int().min(1).max(5);
+const roleId = z.int().check(z.minimum(1), z.maximum(5));
 
 export const projectMemberSchema = z
   .object({
     role_id: roleId,
-    member_user: z.object({ user_id: z.number().int().optional(), username: z.string().min(1).optional() }).optional(),
-    member_group: z
-      .object({
-        id: z.number().int().optional(),
-        group_name: z.string().optional(),
+    member_user: z.optional(z.object({ user_id: z.optional(z.int()), username: z.optional(z.string().check(z.minLength(1))) })),
+    member_group: z.optional(
+      z.object({
+        id: z.optional(z.int()),
+        group_name: z.optional(z.string()),
         /** 1 = LDAP group, the only kind Berth has. */
-        group_type: z.literal(1).optional(),
-        ldap_group_dn: z.string().min(1),
-      })
-      .optional(),
+        group_type: z.optional(z.literal(1)),
+        ldap_group_dn: z.string().check(z.minLength(1)),
+      }),
+    ),
   })
-  .refine((b) => (b.member_user === undefined) !== (b.member_group === undefined), {
-    message: 'give exactly one of member_user and member_group',
-  });
+  .check(
+    z.refine((b) => (b.member_user === undefined) !== (b.member_group === undefined), {
+      message: 'give exactly one of member_user and member_group',
+    }),
+  );
 
 export const roleRequestSchema = z.object({ role_id: roleId });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { configurationsSchema, ldapPingSchema } from './configurations.js';
 import { projectMemberSchema, roleRequestSchema } from './members.js';
 import { projectReqSchema, projectUpdateSchema } from './projects.js';

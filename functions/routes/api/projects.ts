@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AppEnv } from '../../app-env.js';
 import { projectRoles, strongestRole } from '../../identity/rbac.js';
 import { type Project, isValidProjectName, maxProjectNameLength } from '../../identity/stores/project-store.js';
@@ -7,18 +7,18 @@ import { apiError, identityOf, paginate, parseBody, principalOf, projectFor, ref
 
 const booleanString = z.enum(['true', 'false']);
 
+const metadata = z.optional(z.looseObject({ public: z.optional(booleanString) }));
+
 export const projectReqSchema = z.object({
-  project_name: z.string().min(1).max(maxProjectNameLength),
+  project_name: z.string().check(z.minLength(1), z.maxLength(maxProjectNameLength)),
   /** Deprecated in Harbor in favour of `metadata.public`, still sent by older clients. */
-  public: z.boolean().optional(),
-  metadata: z.object({ public: booleanString.optional() }).loose().optional(),
-  storage_limit: z.number().int().optional(),
-  registry_id: z.number().int().nullable().optional(),
+  public: z.optional(z.boolean()),
+  metadata,
+  storage_limit: z.optional(z.int()),
+  registry_id: z.optional(z.nullable(z.int())),
 });
 
-export const projectUpdateSchema = z.object({
-  metadata: z.object({ public: booleanString.optional() }).loose().optional(),
-});
+export const projectUpdateSchema = z.object({ metadata });
 
 /** A project in Harbor's `Project` shape, with the caller's role in it. */
 async function present(c: Parameters<typeof principalOf>[0], project: Project) {

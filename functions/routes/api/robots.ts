@@ -1,39 +1,50 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AppEnv } from '../../app-env.js';
 import { generateSecret, hashPassword, hashSecret } from '../../identity/passwords.js';
 import { type Robot, isGrantableAccess, robotPrefix } from '../../identity/stores/robot-store.js';
 import { apiError, idParam, identityOf, parseBody, principalOf, refuse } from './api-context.js';
 
-const access = z.object({ resource: z.string().min(1), action: z.string().min(1), effect: z.string().optional() });
+const nonEmpty = () => z.string().check(z.minLength(1));
+const access = z.object({ resource: nonEmpty(), action: nonEmpty(), effect: z.optional(z.string()) });
 
 const permission = z.object({
   kind: z.literal('project'),
-  namespace: z.string().min(1),
-  access: z.array(access).min(1).refine((list) => list.every(isGrantableAccess), {
-    message: 'robots may hold repository pull/push/delete, artifact read/delete and project read only',
-  }),
+  namespace: nonEmpty(),
+  access: z.array(access).check(
+    z.minLength(1),
+    z.refine((list) => list.every(isGrantableAccess), {
+      message: 'robots may hold repository pull/push/delete, artifact read/delete and project read only',
+    }),
+  ),
 });
+const permissions = z.array(permission).check(z.minLength(1));
+const description = z.string().check(z.maxLength(1024));
+/** Days until expiry; -1 never expires. */
+const duration = z.int().check(z.minimum(-1), z.maximum(36500), z.refine((d) => d !== 0, { message: 'duration is -1 or a number of days' }));
 
 export const robotCreateSchema = z.object({
-  name: z.string().min(1).max(128).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'robot names are lower-case letters, digits and ._-'),
-  description: z.string().max(1024).default(''),
-  /** Days until expiry; -1 never expires. */
-  duration: z.number().int().min(-1).max(36500).refine((d) => d !== 0, { message: 'duration is -1 or a number of days' }),
+  name: z.string().check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'robot names are lower-case letters, digits and ._-'),
+  ),
+  description: z._default(description, ''),
+  duration,
   level: z.enum(['system', 'project']),
-  disable: z.boolean().default(false),
-  permissions: z.array(permission).min(1),
+  disable: z._default(z.boolean(), false),
+  permissions,
 });
 
 export const robotUpdateSchema = z.object({
-  description: z.string().max(1024).optional(),
-  disable: z.boolean().optional(),
-  duration: z.number().int().min(-1).max(36500).optional(),
-  permissions: z.array(permission).min(1).optional(),
+  description: z.optional(description),
+  disable: z.optional(z.boolean()),
+  duration: z.optional(duration),
+  permissions: z.optional(permissions),
 });
 
-export const robotSecretSchema = z.object({ secret: z.string().max(128).optional() });
+export const robotSecretSchema = z.object({ secret: z.optional(z.string().check(z.maxLength(128))) });
 
 function present(robot: Robot) {
   return {

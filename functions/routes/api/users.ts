@@ -1,42 +1,45 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AppEnv } from '../../app-env.js';
 import { hashPassword, verifyPassword } from '../../identity/passwords.js';
 import type { User } from '../../identity/stores/user-store.js';
 import { apiError, idParam, identityOf, paginate, parseBody, principalOf, refuse, requireSysadmin } from './api-context.js';
 
 /** Harbor's password rule: 8 to 256 characters with an upper-case letter, a lower-case letter and a digit. */
-export const password = z
-  .string()
-  .min(8)
-  .max(256)
-  .refine((p) => /[A-Z]/.test(p) && /[a-z]/.test(p) && /[0-9]/.test(p), {
+export const password = z.string().check(
+  z.minLength(8),
+  z.maxLength(256),
+  z.refine((p) => /[A-Z]/.test(p) && /[a-z]/.test(p) && /[0-9]/.test(p), {
     message: 'password needs an upper-case letter, a lower-case letter and a digit',
-  });
+  }),
+);
 
 /** Usernames may not look like robots (`$`) or hold characters Harbor refuses. */
-const username = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[^$,"~#%^&*:\s\\/]+$/, 'username holds a character Harbor does not allow');
+const username = z.string().check(
+  z.minLength(1),
+  z.maxLength(255),
+  z.regex(/^[^$,"~#%^&*:\s\\/]+$/, 'username holds a character Harbor does not allow'),
+);
+const email = z.email().check(z.maxLength(255));
+const realname = z.string().check(z.maxLength(255));
+const comment = z.string().check(z.maxLength(30));
 
 export const userCreationSchema = z.object({
   username,
-  email: z.email().max(255),
-  realname: z.string().max(255).default(''),
+  email,
+  realname: z._default(realname, ''),
   password,
-  comment: z.string().max(30).default(''),
+  comment: z._default(comment, ''),
 });
 
 export const userProfileSchema = z.object({
-  email: z.email().max(255).optional(),
-  realname: z.string().max(255).optional(),
-  comment: z.string().max(30).optional(),
+  email: z.optional(email),
+  realname: z.optional(realname),
+  comment: z.optional(comment),
 });
 
-export const passwordReqSchema = z.object({ old_password: z.string().optional(), new_password: password });
+export const passwordReqSchema = z.object({ old_password: z.optional(z.string()), new_password: password });
 export const sysadminFlagSchema = z.object({ sysadmin_flag: z.boolean() });
 
 export function presentUser(user: User) {
@@ -144,6 +147,11 @@ export function userRoutes(): Hono<AppEnv> {
     requireSysadmin(c);
     const user = await userFor(c, false);
     const body = await parseBody(c, sysadminFlagSchema);
+    // Demoting yourself could leave no system admin at all; another admin has to do it.
+    const principal = principalOf(c);
+    if (principal.kind === 'user' && principal.user.id === user.id && !body.sysadmin_flag) {
+      throw apiError(403, 'FORBIDDEN', 'you cannot revoke your own system admin role');
+    }
     await identityOf(c).users.update(user.username, { sysadmin: body.sysadmin_flag });
     return c.body(null, 200);
   });

@@ -47,10 +47,11 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
     const caller = await identify(c, identity, access);
 
     if (access === null) {
-      // An endpoint this middleware does not know: only a system admin reaches the router (404).
-      const principal = await caller.principal();
-      if (principal && isSysadmin(principal)) return next();
-      throw refusal(c, identity, caller, null, 'unknown endpoint');
+      // No route of the table matches (classify and the router share it), so the router can only
+      // answer an error (404, 405, NAME_INVALID for an encoded name); it may tell that to anyone
+      // who has logged in. Anonymous callers are asked to authenticate first.
+      if (caller.anonymous) throw refusal(c, identity, caller, null, 'authentication required');
+      return next();
     }
     if (access.catalog) {
       const scope: ResourceAccess = { type: 'registry', name: 'catalog', actions: ['*'] };
@@ -67,7 +68,13 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
     }
 
     const repository = access.repository;
-    if (!isValidName(repository)) throw refusal(c, identity, caller, null, 'invalid repository name');
+    if (!isValidName(repository)) {
+      // A malformed name is in no project, so there is nothing to authorize: an authenticated
+      // caller gets the registry's 400 NAME_INVALID (answered before anything is looked up, as the
+      // conformance suite requires); an anonymous one is asked to authenticate.
+      if (caller.anonymous) throw refusal(c, identity, caller, null, 'authentication required');
+      return next();
+    }
     const scope: ResourceAccess = { type: 'repository', name: repository, actions: access.actions };
     if (!(await holds(identity, caller, repository, access.actions))) throw refusal(c, identity, caller, scope, 'access denied');
 
