@@ -122,7 +122,8 @@ export class DynamoDbTable implements Table {
     const pkName = onIndex ? tableDefinition.gsi1.partitionKey : tableDefinition.partitionKey;
     const skName = onIndex ? tableDefinition.gsi1.sortKey : tableDefinition.sortKey;
     const range = this.keyRange(options);
-    if (range === 'empty') return [];
+    // DynamoDB refuses Limit 0; the port's answer to "at most none" is simply nothing.
+    if (range === 'empty' || options.limit === 0) return [];
 
     const names: Record<string, string> = { '#pk': pkName };
     const values: Record<string, unknown> = { ':pk': pk };
