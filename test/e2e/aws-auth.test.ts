@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsStage, startAwsStage } from '../support/aws-stage.js';
 import { type MotoStack, startMotoStack } from '../support/aws-stack.js';
-import { type Daemon, startDockerd } from '../support/daemons.js';
 import { buildOciImage, type OciImage } from '../support/oci-image.js';
+import { type Dockerd, startDockerd } from './support/dockerd.js';
 
 const run = promisify(execFile);
 
@@ -19,7 +19,7 @@ let stack: MotoStack;
 let stage: AwsStage;
 let work: string;
 let image: OciImage;
-let dockerd: Daemon | null = null;
+let dockerd: Dockerd;
 const password = 'e2e-Admin-password-1';
 
 beforeAll(async () => {
@@ -61,16 +61,14 @@ describe('auth on an AWS stage', () => {
     expect(stage.gateway.stats.refused).toEqual([]);
   }, 300_000);
 
-  it('docker logs in, pushes through the upload service with the token in the Location, and pulls', async (context) => {
-    if (!dockerd) return context.skip();
-    const docker = (...args: string[]) =>
-      run('docker', ['-H', `unix://${dockerd!.socket}`, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000, env: { ...process.env, DOCKER_CONFIG: join(work, 'docker-config') } });
+  it('docker logs in, pushes through the upload service with the token in the Location, and pulls', async () => {
+    const docker = (...args: string[]) => dockerd.docker(args, { timeoutMs: 120_000 });
     const archive = join(work, 'image.tar');
     await run('skopeo', ['copy', `oci:${image.dir}:${image.tag}`, `docker-archive:${archive}:e2e/auth:v1`]);
     await docker('load', '-i', archive);
     const remote = `${stage.host}/e2e/docker-private:v1`;
     await docker('tag', 'e2e/auth:v1', remote);
-    await docker('login', '-u', 'admin', '-p', password, stage.host);
+    await dockerd.docker(['login', '-u', 'admin', '--password-stdin', stage.host], { input: password });
     const pushed = await docker('push', remote);
     expect(pushed.stdout).toMatch(/digest: sha256:[a-f0-9]{64}/);
     await docker('rmi', remote, 'e2e/auth:v1');
