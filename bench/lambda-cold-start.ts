@@ -7,7 +7,8 @@ import { build } from 'esbuild';
 
 /**
  * `npm run bench:cold-start`: bundles the API handler and a Hono hello-world handler the same
- * way (esbuild, ESM, node22, minified, everything bundled: no reliance on the runtime's SDK), then
+ * way (esbuild, ESM, node22, minified, ES module builds of dependencies first, everything
+ * bundled: no reliance on the runtime's SDK), then
  * times a cold start of each in fresh `node` processes: import the bundle, then answer one
  * `GET /v2/` API Gateway v2 event (no AWS call is needed to answer it, so the figure is the
  * code's own cost, not the network's). Runs alternate between the two; medians are reported.
@@ -76,6 +77,9 @@ try {
       target: 'node22',
       minify: true,
       legalComments: 'none',
+      // The SDK's ES module builds (`module`) shake far better than the CommonJS ones esbuild
+      // picks for Node by default (`main`): 1,039 KB → 850 KB, and a quarter off the import.
+      mainFields: ['module', 'main'],
       // Some bundled CommonJS code calls require() for Node built-ins.
       banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
       logLevel: 'error',

@@ -5,6 +5,7 @@ import { handle } from 'hono/aws-lambda';
 import { DynamoDbTable } from '../adapters/aws/dynamodb-table.js';
 import { createApp } from '../app.js';
 import type { AppDeps } from '../app-env.js';
+import { identityFromEnv } from '../identity/from-env.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 import { readAwsEnv } from './aws-env.js';
 import { DeferredBlobStore, DeferredJobQueue } from './deferred-ports.js';
@@ -46,18 +47,27 @@ function createApiDeps(env: Record<string, string | undefined>): AppDeps {
   };
 }
 
-/** The app behind an API Gateway HTTP API (payload format 2.0), with the AWS adapters. */
-export function createApiHandler(env: Record<string, string | undefined> = process.env): ApiHandler {
-  const app = createApp(createApiDeps(env));
+/**
+ * The app behind an API Gateway HTTP API (payload format 2.0), with the AWS adapters and, when the
+ * environment turns auth on (identityFromEnv), the same identity as every other entry point.
+ */
+export async function createApiHandler(env: Record<string, string | undefined> = process.env): Promise<ApiHandler> {
+  const deps = createApiDeps(env);
+  const identity = await identityFromEnv(deps.table, env);
+  if (identity) deps.identity = identity;
+  const app = createApp(deps);
   // Every response body goes back base64-encoded: manifests must reach the client byte for byte,
   // and a text round trip through the runtime would drop a byte order mark.
   return handle(app, { isContentTypeBinary: () => true }) as ApiHandler;
 }
 
-let instance: ApiHandler | undefined;
+let instance: Promise<ApiHandler> | undefined;
 
 /** Lambda entry: built on the first request, so a misconfiguration shows in that request's log. */
-export const handler: ApiHandler = (event, context) => {
-  instance ??= createApiHandler();
-  return instance(event, context);
+export const handler: ApiHandler = async (event, context) => {
+  instance ??= createApiHandler().catch((error: unknown) => {
+    instance = undefined;
+    throw error;
+  });
+  return (await instance)(event, context);
 };

@@ -2,21 +2,28 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { createApp } from '../app.js';
+import { identityFromEnv } from '../identity/from-env.js';
 import { createAwsDeps } from './aws-deps.js';
 
 /**
  * The upload service: the same app on Node (Fargate behind a load balancer) with the AWS
  * adapters, taking PATCH and PUT bodies of any size as streams. The API on Lambda opens sessions
- * and points clients here with a signed token; this process has no request limit and never sends
- * anyone elsewhere.
+ * and points clients here with a signed token; this process has no request limit.
+ *
+ * Every Location it answers must carry a fresh token too: docker PATCHes, then PUTs to the
+ * Location the PATCH answered, with no Authorization on this host. So its own public URL is its
+ * upload service URL: BERTH_UPLOAD_SERVICE_URL (the load balancer's), else the address it listens on.
  */
 export async function startUploadServer(
   env: Record<string, string | undefined> = process.env,
   options: { port?: number; hostname?: string } = {},
 ): Promise<{ server: ServerType; url: string; close(): Promise<void> }> {
   const deps = createAwsDeps(env);
-  delete deps.config.uploadServiceUrl;
   delete deps.config.maxRequestBytes;
+  // Clients reach this host with the upload token in the Location's query; callers that send
+  // Authorization instead (skopeo, oras) are checked like anywhere else.
+  const identity = await identityFromEnv(deps.table, env);
+  if (identity) deps.identity = identity;
   const app = createApp(deps);
   const hostname = options.hostname ?? env.HOST ?? '0.0.0.0';
   const server = await new Promise<ServerType>((resolve) => {
@@ -27,9 +34,14 @@ export async function startUploadServer(
   // A 10 GB layer on a slow link takes long: let the body stream as long as bytes keep coming.
   if ('requestTimeout' in server) server.requestTimeout = 0;
   const { port } = server.address() as AddressInfo;
+  const url = `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${port}`;
+  deps.config.uploadServiceUrl = env.BERTH_UPLOAD_SERVICE_URL || url;
+  if (!env.BERTH_UPLOAD_SERVICE_URL && deps.config.uploadTokenSecret) {
+    console.warn(JSON.stringify({ level: 'warn', message: 'BERTH_UPLOAD_SERVICE_URL is not set: upload Locations name this process\'s own address', url }));
+  }
   return {
     server,
-    url: `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

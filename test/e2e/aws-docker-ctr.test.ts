@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsStage, startAwsStage } from '../support/aws-stage.js';
 import { type MotoStack, startMotoStack } from '../support/aws-stack.js';
-import { type Daemon, startContainerd, startDockerd } from '../support/daemons.js';
 import { buildOciImage, type OciImage } from '../support/oci-image.js';
+import { type Containerd, startContainerd } from './support/containerd.js';
+import { type Dockerd, startDockerd } from './support/dockerd.js';
 
 const run = promisify(execFile);
 const MB = 1000 * 1000;
@@ -22,8 +23,8 @@ let stage: AwsStage;
 let work: string;
 let image: OciImage;
 let archive: string;
-let dockerd: Daemon | null = null;
-let containerd: Daemon | null = null;
+let dockerd: Dockerd;
+let containerd: Containerd;
 const timings: Record<string, number> = {};
 
 async function timed<T>(label: string, action: () => Promise<T>): Promise<T> {
@@ -60,9 +61,8 @@ afterAll(async () => {
 }, 120_000);
 
 describe('docker (classic store)', () => {
-  it('pushes a 200 MB layer through the upload service and pulls it back through S3', async (context) => {
-    if (!dockerd) return context.skip();
-    const docker = (...args: string[]) => exec('docker', ['-H', `unix://${dockerd!.socket}`, ...args]);
+  it('pushes a 200 MB layer through the upload service and pulls it back through S3', async () => {
+    const docker = (...args: string[]) => dockerd.docker(args);
     const remote = `${stage.host}/e2e/docker:v1`;
     await docker('load', '-i', archive);
     await docker('tag', 'e2e/app:v1', remote);
@@ -86,9 +86,8 @@ describe('docker (classic store)', () => {
 });
 
 describe('containerd (ctr)', () => {
-  it('pushes a 200 MB layer in one PUT to the upload service and pulls it back', async (context) => {
-    if (!containerd) return context.skip();
-    const ctr = (...args: string[]) => exec('ctr', ['-a', containerd!.socket, '-n', 'berth', ...args]);
+  it('pushes a 200 MB layer in one PUT to the upload service and pulls it back', async () => {
+    const ctr = (...args: string[]) => containerd.ctr('berth', args);
     const remote = `${stage.host}/e2e/ctr:v1`;
     await ctr('images', 'import', '--all-platforms', '--no-unpack', archive);
     await ctr('images', 'tag', 'docker.io/e2e/app:v1', remote);

@@ -117,6 +117,35 @@ describe('skopeo on a Lambda-only stage (no upload service)', () => {
     expect(head.status).toBe(404);
   }, 300_000);
 
+  it('a 12 MB blob sent in 3 MB Content-Range chunks goes through, each chunk under the limit', async () => {
+    const { createHash, randomBytes } = await import('node:crypto');
+    const bytes = randomBytes(12 * MB);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const start = await fetch(`${lambdaOnly.url}/v2/e2e/chunked/blobs/uploads/`, { method: 'POST' });
+    let location = new URL(start.headers.get('location')!, lambdaOnly.url);
+    const chunk = 3 * MB;
+    for (let offset = 0; offset < bytes.length; offset += chunk) {
+      const part = bytes.subarray(offset, offset + chunk);
+      const response = await fetch(location, {
+        method: 'PATCH',
+        body: part,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-range': `${offset}-${offset + part.length - 1}`,
+        },
+      });
+      expect(response.status).toBe(202);
+      expect(response.headers.get('range')).toBe(`0-${offset + part.length - 1}`);
+      location = new URL(response.headers.get('location')!, lambdaOnly.url);
+    }
+    location.searchParams.set('digest', digest);
+    expect((await fetch(location, { method: 'PUT' })).status).toBe(201);
+    const redirect = await fetch(`${lambdaOnly.url}/v2/e2e/chunked/blobs/${digest}`, { redirect: 'manual' });
+    expect(redirect.status).toBe(307);
+    const body = Buffer.from(await (await fetch(redirect.headers.get('location')!)).arrayBuffer());
+    expect(body.equals(bytes)).toBe(true);
+  }, 120_000);
+
   it('a body the function receives but cannot take gets the OCI error naming the limit', async () => {
     const start = await fetch(`${lambdaOnly.url}/v2/e2e/limit/blobs/uploads/`, { method: 'POST' });
     expect(start.status).toBe(202);

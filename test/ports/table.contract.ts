@@ -369,6 +369,12 @@ export function describeTableContract(
         expect(seen).toEqual(sks);
       });
 
+      it('limit 0 answers nothing', async () => {
+        const pk = partition();
+        await fill(pk, ['a', 'b']);
+        expect(await table.query(pk, { limit: 0 })).toEqual([]);
+      });
+
       it('combines prefix, after, reverse and limit', async () => {
         const pk = partition();
         await fill(pk, ['m', 'tag#01', 'tag#02', 'tag#03', 'tag#04', 'tag#05', 'tah', 'tag']);

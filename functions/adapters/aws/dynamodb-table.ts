@@ -29,6 +29,13 @@ interface Expression {
 
 const ttl = tableDefinition.ttlAttribute;
 
+/** A transaction cancelled only because another one held one of its items. */
+function isConflict(error: unknown): boolean {
+  if ((error as Error).name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((reason) => reason.Code === 'TransactionConflict');
+}
+
 /** Compares strings as DynamoDB orders string keys: by their UTF-8 bytes. */
 function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -75,6 +82,21 @@ export class DynamoDbTable implements Table {
 
   async transact(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
+    // DynamoDB cancels a transaction that meets another one on the same item (TransactionConflict)
+    // and the SDK does not retry that: two pushes of one tag would fail one client for nothing.
+    // Retry a few times with jitter; conditions are evaluated afresh on every attempt.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.conditional(() => this.client.send(this.transaction(ops)));
+        return;
+      } catch (error) {
+        if (attempt >= 4 || !isConflict(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+      }
+    }
+  }
+
+  private transaction(ops: WriteOp[]): TransactWriteCommand {
     const TableName = this.tableName;
     const TransactItems = ops.map((op) => {
       if ('put' in op) return { Put: { TableName, Item: op.put, ...this.expression(op.condition) } };
@@ -92,9 +114,7 @@ export class DynamoDbTable implements Table {
       };
     });
     // The token makes the SDK's own retries of a transaction that did commit answer success.
-    await this.conditional(() =>
-      this.client.send(new TransactWriteCommand({ TransactItems, ClientRequestToken: randomUUID() })),
-    );
+    return new TransactWriteCommand({ TransactItems, ClientRequestToken: randomUUID() });
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {
@@ -102,7 +122,8 @@ export class DynamoDbTable implements Table {
     const pkName = onIndex ? tableDefinition.gsi1.partitionKey : tableDefinition.partitionKey;
     const skName = onIndex ? tableDefinition.gsi1.sortKey : tableDefinition.sortKey;
     const range = this.keyRange(options);
-    if (range === 'empty') return [];
+    // DynamoDB refuses Limit 0; the port's answer to "at most none" is simply nothing.
+    if (range === 'empty' || options.limit === 0) return [];
 
     const names: Record<string, string> = { '#pk': pkName };
     const values: Record<string, unknown> = { ':pk': pk };

@@ -14,7 +14,12 @@ let stack: MotoStack;
 let deps: AwsDeps;
 let app: ReturnType<typeof createApp>;
 /** Commands to fail: each rule fails at most `times` matching commands, then passes them. */
-let rules: { match: (command: { constructor: { name: string }; input: Record<string, unknown> }) => boolean; times: number }[] = [];
+let rules: {
+  match: (command: { constructor: { name: string }; input: Record<string, unknown> }) => boolean;
+  times: number;
+  /** What AWS answers instead; a 500 InternalError by default. */
+  error?: () => Error;
+}[] = [];
 let injected = 0;
 
 function injectFaults(client: { send: (...args: never[]) => Promise<unknown> }): void {
@@ -24,11 +29,13 @@ function injectFaults(client: { send: (...args: never[]) => Promise<unknown> }):
     if (rule) {
       rule.times--;
       injected++;
-      const error = Object.assign(new Error(`injected fault in ${command.constructor.name}`), {
-        name: 'InternalError',
-        $fault: 'server',
-        $metadata: { httpStatusCode: 500 },
-      });
+      const error =
+        rule.error?.() ??
+        Object.assign(new Error(`injected fault in ${command.constructor.name}`), {
+          name: 'InternalError',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 500 },
+        });
       return Promise.reject(error);
     }
     return original(command, ...rest);
@@ -279,6 +286,48 @@ describe('faults mid-manifest-PUT', () => {
     await expectNothingVisible(repository, 'big', digest);
     expect((await putManifest(repository, 'big', body)).status).toBe(201);
     expect((await app.request(`/v2/${repository}/manifests/${digest}`, { method: 'HEAD' })).status).toBe(200);
+  });
+});
+
+describe('transaction conflicts', () => {
+  const conflict = () =>
+    Object.assign(new Error('Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]'), {
+      name: 'TransactionCanceledException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }],
+    });
+
+  it('a manifest PUT whose transaction meets another one is retried and succeeds', async () => {
+    const repository = 'faults/conflict';
+    const config = await pushBlob(repository, Buffer.from('{"architecture":"amd64","os":"linux"}'));
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 37 },
+        layers: [],
+      }),
+    );
+    rules = [{ match: (command) => command.constructor.name === 'TransactWriteCommand', times: 2, error: conflict }];
+    const response = await app.request(`/v2/${repository}/manifests/v1`, {
+      method: 'PUT',
+      body: body as Uint8Array<ArrayBuffer>,
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(response.status).toBe(201);
+    expect(injected).toBe(2);
+    expect((await app.request(`/v2/${repository}/manifests/v1`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('a conflict that does not clear is reported, and nothing is written', async () => {
+    const pk = `conflict#${crypto.randomUUID()}`;
+    rules = [{ match: (command) => command.constructor.name === 'TransactWriteCommand', times: 10, error: conflict }];
+    await expect(deps.table.transact([{ put: { pk, sk: 'a' } }, { put: { pk, sk: 'b' } }])).rejects.toMatchObject({
+      name: 'TransactionCanceledException',
+    });
+    expect(injected).toBe(4);
+    expect(await deps.table.query(pk)).toEqual([]);
   });
 });
 
