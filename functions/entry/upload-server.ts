@@ -10,9 +10,8 @@ import { createAwsDeps } from './aws-deps.js';
  * adapters, taking PATCH and PUT bodies of any size as streams. The API on Lambda opens sessions
  * and points clients here with a signed token; this process has no request limit.
  *
- * Every Location it answers must carry a fresh token too: docker PATCHes, then PUTs to the
- * Location the PATCH answered, with no Authorization on this host. So its own public URL is its
- * upload service URL: BERTH_UPLOAD_SERVICE_URL (the load balancer's), else the address it listens on.
+ * Every Location it answers is relative, with a fresh token (see routes/v2/uploads.ts), so it
+ * needs no knowledge of its own public name.
  */
 export async function startUploadServer(
   env: Record<string, string | undefined> = process.env,
@@ -35,10 +34,6 @@ export async function startUploadServer(
   if ('requestTimeout' in server) server.requestTimeout = 0;
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${port}`;
-  deps.config.uploadServiceUrl = env.BERTH_UPLOAD_SERVICE_URL || url;
-  if (!env.BERTH_UPLOAD_SERVICE_URL && deps.config.uploadTokenSecret) {
-    console.warn(JSON.stringify({ level: 'warn', message: 'BERTH_UPLOAD_SERVICE_URL is not set: upload Locations name this process\'s own address', url }));
-  }
   return {
     server,
     url,

@@ -7,13 +7,20 @@ import { signUploadToken, verifyUploadToken } from '../../core/upload-token.js';
 import { rangeHeader, type ChunkRange, type UploadSession } from '../../registry/uploads.js';
 import { bodyOf, contentLengthOf, paramOf, repositoryOf } from './http.js';
 
-/** Where the client continues a session: here, or on the upload service with a token. */
+/**
+ * Where the client continues a session. With an upload service, the API answers an absolute
+ * Location on it carrying a short-lived token (docker and containerd send no Authorization to
+ * another host); the upload service itself answers a relative Location with a fresh token, so the
+ * next PATCH or PUT reaches it again, whatever its public name.
+ */
 async function locationOf(c: Context<AppEnv>, session: UploadSession): Promise<string> {
   const path = `/v2/${session.repository}/blobs/uploads/${session.id}`;
   const { uploadServiceUrl, uploadTokenSecret, uploadSessionTtlSeconds } = c.var.deps.config;
-  if (!uploadServiceUrl || !uploadTokenSecret) return path;
+  const onUploadService = c.var.uploadTokenValid === true;
+  if (!uploadTokenSecret || (!uploadServiceUrl && !onUploadService)) return path;
   const token = await signUploadToken(uploadTokenSecret, session.id, session.repository, Math.min(uploadSessionTtlSeconds, 3600));
-  return `${uploadServiceUrl.replace(/\/$/, '')}${path}?_t=${encodeURIComponent(token)}`;
+  const base = onUploadService || !uploadServiceUrl ? '' : uploadServiceUrl.replace(/\/$/, '');
+  return `${base}${path}?_t=${encodeURIComponent(token)}`;
 }
 
 async function sessionResponse(c: Context<AppEnv>, session: UploadSession, status: 202 | 204): Promise<Response> {
