@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { digestOf } from '../../functions/core/digest.js';
-import { bytesOf, localRegistry, pushBlob, pushImage, type LocalRegistry } from '../support/local-app.js';
+import { bytesOf, errorOf, type LocalRegistry, localRegistry, pushBlob, pushImage } from '../support/local-app.js';
 
 let registry: LocalRegistry;
 beforeEach(async () => {
@@ -9,11 +9,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await registry.cleanup();
 });
-
-async function errorOf(response: Response): Promise<{ status: number; code: string }> {
-  const body = (await response.json()) as { errors: { code: string }[] };
-  return { status: response.status, code: body.errors[0]!.code };
-}
 
 const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
 const ociIndex = 'application/vnd.oci.image.index.v1+json';

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { digestOf } from '../../functions/core/digest.js';
-import { bytesOf, localRegistry, type LocalRegistry } from '../support/local-app.js';
+import { bytesOf, errorOf, type LocalRegistry, localRegistry } from '../support/local-app.js';
 
 let registry: LocalRegistry;
 beforeEach(async () => {
@@ -11,11 +11,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await registry.cleanup();
 });
-
-async function errorOf(response: Response): Promise<{ status: number; code: string }> {
-  const body = (await response.json()) as { errors: { code: string }[] };
-  return { status: response.status, code: body.errors[0]!.code };
-}
 
 async function open(): Promise<string> {
   return (await registry.request('/v2/lib/app/blobs/uploads/', { method: 'POST' })).headers.get('location')!;

@@ -34,6 +34,12 @@ export async function localRegistry(config: Partial<RegistryConfig> = {}): Promi
   };
 }
 
+/** Status and first OCI error code of an error response. */
+export async function errorOf(response: Response): Promise<{ status: number; code: string }> {
+  const body = (await response.json()) as { errors: { code: string }[] };
+  return { status: response.status, code: body.errors[0]!.code };
+}
+
 export function bytesOf(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text);
 }
