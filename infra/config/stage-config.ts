@@ -22,6 +22,7 @@ export interface StageConfig {
   readonly api: ApiConfig;
   readonly workers: WorkerConfig;
   readonly uploadService: UploadServiceConfig;
+  readonly auth: AuthConfig;
   /** Days CloudWatch keeps function, task and access logs. */
   readonly logRetentionDays: LogRetentionDays;
   /** Days S3 server access logs and load balancer logs are kept. */
@@ -72,6 +73,22 @@ export interface UploadServiceConfig {
   readonly memoryTargetPercent: number;
 }
 
+/**
+ * Identity and access of the deployed registry. With `enabled`, the API and the upload service
+ * require credentials (Docker token auth, Harbor's projects and roles), and the system admin
+ * `admin` is created on first start with a password Secrets Manager generates in the stateful
+ * stack. Without it the registry is open to anyone who can reach it: only for a stage that
+ * nothing outside a private network can reach.
+ */
+export interface AuthConfig {
+  readonly enabled: boolean;
+  /**
+   * Token `service` (the `aud` of the tokens the registry issues and accepts). Default: the
+   * region's registry host with a domain, else `berth`.
+   */
+  readonly service?: string;
+}
+
 /** The retention periods CloudWatch Logs accepts and we use. */
 export type LogRetentionDays = 7 | 14 | 30 | 90 | 180 | 365;
 
@@ -114,6 +131,9 @@ export function validateStageConfig(config: StageConfig): StageConfig {
     if (uploadService.minTasks < 1 || uploadService.maxTasks < uploadService.minTasks) {
       problems.push('uploadService needs 1 <= minTasks <= maxTasks');
     }
+  }
+  if (config.auth.service !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.:_-]{0,252}$/.test(config.auth.service)) {
+    problems.push(`auth.service "${config.auth.service}" must be a host-like name (letters, digits, . : _ -)`);
   }
   if (config.domain && !/^Z[A-Z0-9]{1,31}$/.test(config.domain.hostedZoneId)) {
     problems.push(`domain.hostedZoneId "${config.domain.hostedZoneId}" is not a Route 53 zone id`);

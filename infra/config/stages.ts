@@ -16,12 +16,15 @@ const defaults: Omit<StageConfig, 'name' | 'regions'> = {
     cpuTargetPercent: 60,
     memoryTargetPercent: 70,
   },
+  // On everywhere, dev included: a deployed stage is on the internet.
+  auth: { enabled: true },
   logRetentionDays: 30,
   accessLogExpirationDays: 90,
 };
 
-type StageOverrides = Partial<Omit<StageConfig, 'api' | 'workers' | 'uploadService'>> &
+type StageOverrides = Partial<Omit<StageConfig, 'api' | 'workers' | 'uploadService' | 'auth'>> &
   Pick<StageConfig, 'name' | 'regions'> & {
+    auth?: Partial<StageConfig['auth']>;
     api?: Partial<StageConfig['api']>;
     workers?: Partial<StageConfig['workers']>;
     uploadService?: Partial<StageConfig['uploadService']>;
@@ -35,6 +38,7 @@ export function defineStage(overrides: StageOverrides): StageConfig {
     api: { ...defaults.api, ...overrides.api },
     workers: { ...defaults.workers, ...overrides.workers },
     uploadService: { ...defaults.uploadService, ...overrides.uploadService },
+    auth: { ...defaults.auth, ...overrides.auth },
   };
 }
 

@@ -191,7 +191,7 @@ export class UploadService extends Construct {
     }
     acknowledge(this.taskDefinition, {
       id: 'AwsSolutions-ECS2',
-      reason: 'The plain environment holds resource names and URLs only; the signing key comes from Secrets Manager through the task definition secrets.',
+      reason: 'The plain environment holds resource names, URLs and auth switches only; the signing key and the admin password come from Secrets Manager through the task definition secrets.',
     });
   }
 }

@@ -13,6 +13,7 @@ import { scheduledJobs, ScheduledJobs } from '../constructs/scheduled-jobs.js';
 import { UploadService } from '../constructs/upload-service.js';
 import { uploadServiceImage } from '../constructs/upload-service-image.js';
 import { tokenSecretHmacField } from '../constructs/token-signing-secret.js';
+import { adminPasswordField } from '../constructs/admin-credentials.js';
 import { discoveryParameterName, discoveryParameterPrefix } from './discovery.js';
 import type { StatefulStack } from './stateful-stack.js';
 
@@ -29,6 +30,10 @@ export const envNames = {
   uploadServiceUrl: 'BERTH_UPLOAD_SERVICE_URL',
   peerRegions: 'BERTH_PEER_REGIONS',
   discoveryPrefix: 'BERTH_DISCOVERY_PREFIX',
+  auth: 'BERTH_AUTH',
+  adminPassword: 'BERTH_ADMIN_PASSWORD',
+  service: 'BERTH_SERVICE',
+  tokenRealm: 'BERTH_TOKEN_REALM',
 } as const;
 
 export interface ApiStackProps extends StackProps {
@@ -75,6 +80,20 @@ export class ApiStack extends Stack {
       [envNames.table]: table.tableName,
       [envNames.queueUrl]: queue.queueUrl,
     };
+    const admin = stateful.adminCredentials?.secret;
+    if (config.auth.enabled && !admin) throw new Error(`Stage ${config.name}: auth is on but the stateful stack has no admin secret`);
+    // The same service and realm on the API and the upload service: a token the API's token
+    // endpoint issues must be accepted by both. Behind a custom domain (and the load balancer,
+    // which terminates TLS) the origin a process sees is not the one clients use, so the realm is
+    // given; on the execute-api host the request's own origin is right.
+    const identityEnv: Record<string, string> = config.auth.enabled
+      ? {
+          [envNames.auth]: 'on',
+          [envNames.service]: config.auth.service ?? domain?.registryHost ?? 'berth',
+          ...(domain ? { [envNames.tokenRealm]: `https://${domain.registryHost}/service/token` } : {}),
+        }
+      : // Explicit, so that a stray BERTH_ADMIN_PASSWORD can never turn it on half-configured.
+        { [envNames.auth]: 'off' };
     const peerEnv = {
       [envNames.peerRegions]: props.peerRegions.join(','),
       [envNames.discoveryPrefix]: discoveryParameterPrefix(config.name),
@@ -88,10 +107,13 @@ export class ApiStack extends Stack {
         hostName: domain.uploadHost,
         zone: domain.zone,
         certificate: domain.certificate,
-        environment: { ...dataEnv, AWS_REGION: this.region },
+        environment: { ...dataEnv, ...identityEnv, AWS_REGION: this.region },
         // Injected by ECS from Secrets Manager when a task starts: never in the template or the
         // task definition.
-        secrets: { [envNames.uploadTokenSecret]: EcsSecret.fromSecretsManager(secret, tokenSecretHmacField) },
+        secrets: {
+          [envNames.uploadTokenSecret]: EcsSecret.fromSecretsManager(secret, tokenSecretHmacField),
+          ...(admin ? { [envNames.adminPassword]: EcsSecret.fromSecretsManager(admin, adminPasswordField) } : {}),
+        },
         accessLogs: stateful.accessLogs.bucket,
         logRetentionDays: config.logRetentionDays,
       });
@@ -108,6 +130,12 @@ export class ApiStack extends Stack {
       environment: {
         ...dataEnv,
         ...peerEnv,
+        ...identityEnv,
+        // Deploy-time dynamic reference, as for the upload key below: the template holds only the
+        // reference, the function's (KMS-encrypted) configuration holds the password, and the
+        // function needs no Secrets Manager access at run time. Whoever may read the function's
+        // configuration may read the initial admin password; it is used on first start only.
+        ...(admin ? { [envNames.adminPassword]: admin.secretValueFromJson(adminPasswordField).unsafeUnwrap() } : {}),
         ...(this.uploadService
           ? {
               [envNames.uploadServiceUrl]: this.uploadService.url,

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type CfnResource, type StackProps } from 'aws-cdk-lib
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct, IConstruct } from 'constructs';
 import type { StageConfig } from '../config/stage-config.js';
+import { AdminCredentials } from '../constructs/admin-credentials.js';
 import { AccessLogBucket } from '../constructs/access-log-bucket.js';
 import { BlobBucket } from '../constructs/blob-bucket.js';
 import { DataAccessPolicies } from '../constructs/data-access.js';
@@ -21,6 +22,7 @@ export const statefulLogicalIds = {
   jobsQueue: 'JobsQueue',
   jobsDeadLetterQueue: 'JobsDeadLetterQueue',
   tokenSigningSecret: 'TokenSigningSecret',
+  adminCredentials: 'AdminCredentials',
 } as const;
 
 export interface StatefulStackProps extends StackProps {
@@ -34,6 +36,8 @@ export class StatefulStack extends Stack {
   readonly metadata: MetadataTable;
   readonly jobs: JobQueue;
   readonly tokenSecret: TokenSigningSecret;
+  /** The admin's initial password; only when the stage turns auth on. */
+  readonly adminCredentials?: AdminCredentials;
   readonly access: DataAccessPolicies;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -52,6 +56,10 @@ export class StatefulStack extends Stack {
     this.metadata = new MetadataTable(this, 'Metadata', { retainData });
     this.jobs = new JobQueue(this, 'Jobs');
     this.tokenSecret = new TokenSigningSecret(this, 'TokenSigning', { retainData });
+    if (config.auth.enabled) {
+      this.adminCredentials = new AdminCredentials(this, 'Admin', { retainData });
+      pin(this.adminCredentials.secret, statefulLogicalIds.adminCredentials);
+    }
 
     pin(this.accessLogs.bucket, statefulLogicalIds.accessLogBucket);
     pin(this.blobs.bucket, statefulLogicalIds.blobBucket);
@@ -79,6 +87,12 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'BlobBucketName', { value: this.blobs.bucket.bucketName });
     new CfnOutput(this, 'MetadataTableName', { value: this.metadata.table.tableName });
     new CfnOutput(this, 'JobsQueueUrl', { value: this.jobs.queue.queueUrl });
+    if (this.adminCredentials) {
+      new CfnOutput(this, 'AdminSecretArn', {
+        description: 'Secret holding the initial password of the registry admin "admin" (field password)',
+        value: this.adminCredentials.secret.secretArn,
+      });
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { envNames } from '../../infra/stacks/api-stack.js';
+import { defineStage } from '../../infra/config/stages.js';
 import { actionsOf, devLike, iamStatements, prodLike, removeAssemblies, synthStage, templates } from './synth.js';
 
 let prod: Template;
 let dev: Template;
+let open: Template;
 let all: Map<string, Template>;
 
 beforeAll(() => {
@@ -13,6 +15,7 @@ beforeAll(() => {
   for (const [id, t] of templates(synthStage(devLike))) all.set(`dev/${id}`, t);
   prod = all.get('prod/Api-eu-west-1')!;
   dev = all.get('dev/Api-eu-west-1')!;
+  open = templates(synthStage(defineStage({ ...devLike, name: 'open', auth: { enabled: false } }))).get('Api-eu-west-1')!;
 });
 afterAll(removeAssemblies);
 
@@ -76,6 +79,41 @@ describe('Lambda functions', () => {
     expect(variables[envNames.uploadServiceUrl]).toBeUndefined();
     expect(variables[envNames.uploadTokenSecret]).toBeUndefined();
     expect(variables[envNames.peerRegions]).toBe('');
+  });
+
+  test('the API function turns auth on, with the stage’s token service and realm', () => {
+    const variables = functionByDescription(prod, 'Berth registry API').Properties.Environment.Variables;
+    expect(variables[envNames.auth]).toBe('on');
+    expect(variables[envNames.service]).toBe('eu-west-1.registry.example.com');
+    expect(variables[envNames.tokenRealm]).toBe('https://eu-west-1.registry.example.com/service/token');
+    // On the execute-api host the request's own origin is the realm.
+    const devVariables = functionByDescription(dev, 'Berth registry API').Properties.Environment.Variables;
+    expect(devVariables[envNames.auth]).toBe('on');
+    expect(devVariables[envNames.service]).toBe('berth');
+    expect(devVariables[envNames.tokenRealm]).toBeUndefined();
+  });
+
+  test('the API function gets the admin password from the admin secret at deploy time, never a literal', () => {
+    for (const [t, stage] of [[prod, 'prod'], [dev, 'dev']] as const) {
+      const value = functionByDescription(t, 'Berth registry API').Properties.Environment.Variables[envNames.adminPassword];
+      expect(value).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            '{{resolve:secretsmanager:',
+            { 'Fn::GetStackOutput': expect.objectContaining({ StackName: `${stage}-Stateful-eu-west-1`, OutputName: expect.stringMatching(/^PublishOutputRefAdminCredentials/) }) },
+            ':SecretString:password::}}',
+          ],
+        ],
+      });
+    }
+  });
+
+  test('a stage that turns auth off says so, and gets no admin password', () => {
+    const variables = functionByDescription(open, 'Berth registry API').Properties.Environment.Variables;
+    expect(variables[envNames.auth]).toBe('off');
+    expect(variables[envNames.adminPassword]).toBeUndefined();
+    expect(variables[envNames.service]).toBeUndefined();
   });
 
   test('the worker needs no upload key', () => {
@@ -185,10 +223,30 @@ describe('upload service', () => {
               Name: envNames.uploadTokenSecret,
               ValueFrom: { 'Fn::Join': ['', [statefulOutput('RefTokenSigningSecret'), ':hmacKey::']] },
             },
+            {
+              Name: envNames.adminPassword,
+              ValueFrom: { 'Fn::Join': ['', [statefulOutput('RefAdminCredentials'), ':password::']] },
+            },
           ],
         }),
       ],
     });
+  });
+
+  test('turns auth on with the API’s token service and realm, and no URL of its own', () => {
+    const container = Object.values(prod.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0];
+    const environment = Object.fromEntries(
+      (container.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
+    expect(environment[envNames.auth]).toBe('on');
+    expect(environment[envNames.service]).toBe('eu-west-1.registry.example.com');
+    // Behind the load balancer the task sees http://<task address>; clients need the API's realm.
+    expect(environment[envNames.tokenRealm]).toBe('https://eu-west-1.registry.example.com/service/token');
+    // Its Locations are relative, with a fresh token: it needs no knowledge of its public name.
+    expect(environment[envNames.uploadServiceUrl]).toBeUndefined();
+    // Secrets only through the task definition's secrets, never in the plain environment.
+    expect(environment[envNames.adminPassword]).toBeUndefined();
+    expect(environment[envNames.uploadTokenSecret]).toBeUndefined();
   });
 
   test('may not send jobs: blob uploads emit none (the queue URL is configuration only)', () => {
@@ -256,7 +314,11 @@ describe('upload service', () => {
     const execution = iamStatements('api', prod).filter((s) => s.where.includes('TaskExecutionRole'));
     const secretRead = execution.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
     expect(secretRead).toHaveLength(1);
-    expect(JSON.stringify(secretRead[0]!.Resource)).toContain('RefTokenSigningSecret');
+    const readable = (Array.isArray(secretRead[0]!.Resource) ? secretRead[0]!.Resource : [secretRead[0]!.Resource]) as unknown[];
+    expect(readable.map((r) => JSON.stringify(r).match(/PublishOutputRef([A-Za-z]+?)[0-9A-F]{8}/)?.[1]).sort()).toEqual([
+      'AdminCredentials',
+      'TokenSigningSecret',
+    ]);
   });
 
   test('does not exist in a stage that does not enable it', () => {

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { defaultEntryPoints } from '../../infra/config/entry-points.js';
+import { envNames } from '../../infra/stacks/api-stack.js';
 import type { BerthStage } from '../../infra/stage/berth-stage.js';
+import { type MotoStack, startMotoStack } from '../support/aws-stack.js';
 import { prodLike, removeAssemblies, synthStage, templates } from './synth.js';
 
 // The application's own entry points, bundled exactly as `cdk deploy` would, then started the way
@@ -41,11 +43,14 @@ function bundleOf(description: string): string {
   return path.join(outdir, `asset.${hash}`, 'index.mjs');
 }
 
-/** Runs `script` in a fresh Node process with the runtime's environment; resolves its stdout. */
-function runNode(script: string, env: Record<string, string> = {}): Promise<string> {
+/**
+ * Runs `script` in a fresh Node process with the runtime's environment (or, with `exactly`, with
+ * `env` alone); resolves its stdout.
+ */
+function runNode(script: string, env: Record<string, string> = {}, exactly = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...runtimeEnv, ...env },
+      env: exactly ? env : { ...runtimeEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -100,24 +105,123 @@ describe('the bundled application', () => {
   });
 
   test('the upload service image serves /v2/ on PORT, as the load balancer checks it', async () => {
-    const manifest = JSON.parse(
+    const out = await runNode(serveOnce(uploadServerBundle(), `const res = await fetch(url + '/v2/'); console.log(JSON.stringify({ status: res.status }));`));
+    expect(JSON.parse(out)).toEqual({ status: 200 });
+  });
+});
+
+/** The upload service's bundled server, as the image runs it. */
+function uploadServerBundle(): string {
+  const manifest = JSON.parse(
       fs.readFileSync(path.join(stage.synth().directory, `${stage.regions[0]!.api.artifactId}.assets.json`), 'utf8'),
     ) as { dockerImages: Record<string, { source: { directory: string } }> };
     const dir = path.resolve(stage.synth().directory, Object.values(manifest.dockerImages)[0]!.source.directory);
-    const server = path.join(dir, 'dist', 'upload-server.mjs');
-    const out = await runNode(
-      `import { spawn } from 'node:child_process';
-       const child = spawn(process.execPath, [${JSON.stringify(server)}], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
-       let buffered = '';
-       const url = await new Promise((resolve) => child.stdout.on('data', (chunk) => {
-         buffered += chunk;
-         const line = buffered.split('\\n').find((l) => l.includes('listening'));
-         if (line) resolve(JSON.parse(line).url);
-       }));
-       const res = await fetch(url + '/v2/');
-       console.log(JSON.stringify({ status: res.status }));
-       child.kill();`,
-    );
-    expect(JSON.parse(out)).toEqual({ status: 200 });
+  return path.join(dir, 'dist', 'upload-server.mjs');
+}
+
+/** A script that starts `server` on a free loopback port, runs `body` with its `url`, and stops it. */
+function serveOnce(server: string, body: string): string {
+  return `import { spawn } from 'node:child_process';
+    const child = spawn(process.execPath, [${JSON.stringify(server)}], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let buffered = '';
+      const url = await new Promise((resolve) => child.stdout.on('data', (chunk) => {
+        buffered += chunk;
+        const line = buffered.split('\\n').find((l) => l.includes('listening'));
+        if (line) resolve(JSON.parse(line).url);
+      }));
+      ${body}
+    } finally {
+      child.kill();
+    }`;
+}
+
+/**
+ * The environment a deployed runtime gets, from the template: literal values as they are, and the
+ * values CloudFormation or ECS fill in at deploy or start time (resource names, secrets) from
+ * `resolved`. A variable the template fills in that `resolved` does not name fails the test.
+ */
+function deployedEnv(variables: Record<string, unknown>, resolved: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === 'string') env[name] = value;
+    else if (name in resolved) env[name] = resolved[name]!;
+    else throw new Error(`${name} is filled in at deploy time and the test does not know its value`);
+  }
+  return env;
+}
+
+describe('the bundled application with the environment the stack gives it, auth on', () => {
+  let stack: MotoStack;
+  const password = 'Deployed-admin-password-1';
+  let resolved: Record<string, string>;
+
+  beforeAll(async () => {
+    stack = await startMotoStack();
+    resolved = {
+      [envNames.bucket]: stack.env.BERTH_BUCKET!,
+      [envNames.table]: stack.env.BERTH_TABLE!,
+      [envNames.queueUrl]: stack.env.BERTH_QUEUE_URL!,
+      [envNames.uploadTokenSecret]: 'k'.repeat(64),
+      [envNames.adminPassword]: password,
+    };
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
   });
+
+  /** The deployed environment pointed at moto: the endpoint, test credentials and moto's region. */
+  const onMoto = (env: Record<string, string>): Record<string, string> => ({ PATH: process.env.PATH ?? '', NODE_NO_WARNINGS: '1', ...env, ...stack.moto.env });
+
+  test('a token from the API function opens the upload service; nothing opens either without one', async () => {
+    const apiVariables = Object.values(api.findResources('AWS::Lambda::Function', { Properties: { Description: 'Berth registry API' } }))[0]!
+      .Properties.Environment.Variables as Record<string, unknown>;
+    const container = Object.values(api.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0] as {
+      Environment: { Name: string; Value: unknown }[];
+      Secrets: { Name: string }[];
+    };
+    const taskVariables: Record<string, unknown> = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
+    for (const secret of container.Secrets) taskVariables[secret.Name] = { secret: secret.Name };
+    const apiEnv = onMoto(deployedEnv(apiVariables, resolved));
+    const taskEnv = onMoto(deployedEnv(taskVariables, resolved));
+    expect(taskEnv[envNames.uploadServiceUrl]).toBeUndefined();
+
+    const tokenEvent = JSON.parse(getV2Event) as { rawPath: string; headers: Record<string, string>; requestContext: { http: { path: string } } };
+    tokenEvent.rawPath = tokenEvent.requestContext.http.path = '/service/token';
+    tokenEvent.headers.authorization = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+    const fromApi = JSON.parse(
+      await runNode(
+        `const { handler } = await import(${JSON.stringify(bundleOf('Berth registry API'))});
+         const anonymous = await handler(${getV2Event}, {});
+         const token = await handler(${JSON.stringify(tokenEvent)}, {});
+         const body = JSON.parse(Buffer.from(token.body, token.isBase64Encoded ? 'base64' : 'utf8').toString());
+         console.log(JSON.stringify({ anonymous: anonymous.statusCode, challenge: anonymous.headers['www-authenticate'], status: token.statusCode, token: body.token }));`,
+        apiEnv,
+        true,
+      ),
+    ) as { anonymous: number; challenge: string; status: number; token: string };
+    expect(fromApi.anonymous).toBe(401);
+    expect(fromApi.challenge).toBe('Bearer realm="https://eu-west-1.registry.example.com/service/token",service="eu-west-1.registry.example.com"');
+    expect(fromApi.status).toBe(200);
+    expect(fromApi.token.split('.')).toHaveLength(3);
+
+    const onUploadService = JSON.parse(
+      await runNode(
+        serveOnce(
+          uploadServerBundle(),
+          `const anonymous = await fetch(url + '/v2/');
+           const withToken = await fetch(url + '/v2/', { headers: { authorization: 'Bearer ${fromApi.token}' } });
+           console.log(JSON.stringify({ anonymous: anonymous.status, challenge: anonymous.headers.get('www-authenticate'), withToken: withToken.status }));`,
+        ),
+        taskEnv,
+        true,
+      ),
+    ) as { anonymous: number; challenge: string; withToken: number };
+    // 401 is a healthy answer to the load balancer's check (matcher 200,401).
+    expect(onUploadService).toEqual({
+      anonymous: 401,
+      challenge: 'Bearer realm="https://eu-west-1.registry.example.com/service/token",service="eu-west-1.registry.example.com"',
+      withToken: 200,
+    });
+  }, 60_000);
 });

@@ -74,6 +74,7 @@ describe('configuration', () => {
     ['a concurrency cap below the SQS minimum', { workers: { batchSize: 10, maxConcurrency: 1 } }, /maxConcurrency/],
     ['a malformed account', { account: '12345' }, /12 digits/],
     ['an upper-case stage name', { name: 'Prod' }, /lower-case/],
+    ['a token service name with spaces', { auth: { enabled: true, service: 'my registry' } }, /auth.service/],
     ['a zone id that is not one', { domain: { zoneName: 'x.example.com', hostedZoneId: 'abc' } }, /not a Route 53 zone id/],
   ];
 
@@ -92,6 +93,15 @@ describe('configuration', () => {
       ['staging', false, true],
       ['prod', true, true],
     ]);
+  });
+
+  test('every committed stage turns auth on, dev included', () => {
+    expect(stages.map((s) => [s.name, s.auth.enabled])).toEqual([
+      ['dev', true],
+      ['staging', true],
+      ['prod', true],
+    ]);
+    expect(defineStage({ name: 'x', regions: ['eu-west-1'] }).auth).toEqual({ enabled: true });
   });
 
   test('the constructs bundle the repository’s entry points by default', () => {
