@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app-env.js';
 import { OciError } from '../core/errors.js';
+import { apiVersionHeader } from './v2/http.js';
 
 /**
  * The single place errors become responses: an OciError as the spec's JSON body, Hono's own
@@ -27,5 +28,5 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
 
 /** Distribution API responses say which API they speak, errors included. */
 function apiVersion(c: Context<AppEnv>): Record<string, string> {
-  return c.req.path.startsWith('/v2') ? { 'Docker-Distribution-API-Version': 'registry/2.0' } : {};
+  return c.req.path.startsWith('/v2') ? apiVersionHeader : {};
 }

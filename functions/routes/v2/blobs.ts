@@ -3,7 +3,7 @@ import type { AppEnv } from '../../app-env.js';
 import { requireDigest } from '../../core/digest.js';
 import { OciError } from '../../core/errors.js';
 import type { ByteRange } from '../../ports/blob-store.js';
-import { paramOf, repositoryOf, toWebStream } from './http.js';
+import { paramOf, repositoryOf, streamResponse } from './http.js';
 
 /** end-2 GET/HEAD /v2/<name>/blobs/<digest>: 307 to the store when it can, else streamed, with Range. */
 export async function getBlob(c: Context<AppEnv>): Promise<Response> {
@@ -28,12 +28,13 @@ export async function getBlob(c: Context<AppEnv>): Promise<Response> {
   const stream = await deps.blobs.open(digest.value, range ?? undefined);
   if (!stream) throw new OciError('BLOB_UNKNOWN', 'blob is linked but missing from storage', { digest: digest.value });
   if (range) {
-    return new Response(toWebStream(stream), {
-      status: 206,
-      headers: { ...headers, 'Content-Length': String(range.end - range.start + 1), 'Content-Range': `bytes ${range.start}-${range.end}/${link.size}` },
+    return streamResponse(c, stream, 206, {
+      ...headers,
+      'Content-Length': String(range.end - range.start + 1),
+      'Content-Range': `bytes ${range.start}-${range.end}/${link.size}`,
     });
   }
-  return new Response(toWebStream(stream), { status: 200, headers: { ...headers, 'Content-Length': String(link.size) } });
+  return streamResponse(c, stream, 200, { ...headers, 'Content-Length': String(link.size) });
 }
 
 /** end-10 DELETE /v2/<name>/blobs/<digest>: unlinks the blob from the repository. */

@@ -1,8 +1,10 @@
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../../app-env.js';
 import { OciError } from '../../core/errors.js';
 import { apiVersionCheck } from './base.js';
 import { deleteBlob, getBlob } from './blobs.js';
+import { apiVersionHeader } from './http.js';
 import { listRepositories } from './catalog.js';
 import { deleteManifest, getManifest, putManifest } from './manifests.js';
 import { listReferrers } from './referrers.js';
@@ -94,7 +96,6 @@ export function rawPathOf(url: string): string {
 export function v2App(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.all('*', async (c) => {
-    c.header('Docker-Distribution-API-Version', 'registry/2.0');
     const path = rawPathOf(c.req.url).replace(/^\/v2/, '');
     if (path.includes('%')) throw new OciError('NAME_INVALID', 'percent-encoded characters are not allowed in names, tags or digests', { path });
     const match = matchV2Route(c.req.method, path);
@@ -104,7 +105,9 @@ export function v2App(): Hono<AppEnv> {
       throw new OciError('NAME_INVALID', 'no such endpoint or invalid repository name', { path }, { status: 404 });
     }
     c.set('params', match.params);
-    return match.route.handler(c);
+    const response = await match.route.handler(c);
+    if (response !== RESPONSE_ALREADY_SENT) for (const [name, value] of Object.entries(apiVersionHeader)) response.headers.set(name, value);
+    return response;
   });
   return app;
 }
