@@ -4,8 +4,8 @@
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, makeTempDir, startDaemon, type Daemon } from './process.js';
-import { waitForV2, type RegistryServer } from './registry-server.js';
+import { freePort, makeTempDir, startDaemon } from './process.js';
+import { serveRegistry, type RegistryServer } from './registry-server.js';
 
 export interface DistributionOptions {
   /** Distribution's log level; `info` logs every request, `warn` keeps benchmarks quiet. */
@@ -18,7 +18,6 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   const dataDir = join(temp.path, 'data');
   await mkdir(dataDir);
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const configFile = join(temp.path, 'config.yml');
   await writeFile(
     configFile,
@@ -39,39 +38,12 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
     ].join('\n'),
   );
   const logFile = join(temp.path, 'registry.log');
-  let runs = 0;
-
-  const launch = async (): Promise<Daemon> => {
-    runs += 1;
-    const daemon = startDaemon(`distribution#${runs}`, options.binary ?? 'docker-registry', ['serve', configFile], {
-      logFile,
-    });
-    try {
-      await waitForV2(url, daemon);
-    } catch (error) {
-      await daemon.kill9();
-      throw error;
-    }
-    return daemon;
-  };
-
-  let current = await launch();
-  return {
+  return serveRegistry({
     kind: 'distribution',
-    host: `127.0.0.1:${port}`,
-    url,
+    port,
     dataDir,
     supports: { referrers: false },
-    process: () => current,
-    logs: () => current.logs(),
-    kill9: () => current.kill9(),
-    async restart() {
-      if (current.running()) await current.stop();
-      current = await launch();
-    },
-    async stop() {
-      await current.stop();
-      await temp.remove();
-    },
-  };
+    launch: (run) => startDaemon(`distribution#${run}`, options.binary ?? 'docker-registry', ['serve', configFile], { logFile }),
+    cleanup: () => temp.remove(),
+  });
 }

@@ -47,3 +47,54 @@ export async function waitForV2(url: string, daemon: Daemon, timeoutMs = 60_000)
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+export interface ServedRegistry {
+  kind: RegistryKind;
+  port: number;
+  dataDir: string;
+  supports: RegistryServer['supports'];
+  /** Starts one process of the registry; the `run`th of this server. */
+  launch(run: number): Daemon;
+  /** Frees what the server kept on disk, once it has stopped. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A RegistryServer over processes started by `served.launch`: each start waits until `GET /v2/`
+ * answers, a start that fails is killed, and restarts reuse the port and data dir.
+ */
+export async function serveRegistry(served: ServedRegistry): Promise<RegistryServer> {
+  const url = `http://127.0.0.1:${served.port}`;
+  let runs = 0;
+  const launch = async (): Promise<Daemon> => {
+    runs += 1;
+    const daemon = served.launch(runs);
+    try {
+      await waitForV2(url, daemon);
+    } catch (error) {
+      await daemon.kill9();
+      throw error;
+    }
+    return daemon;
+  };
+
+  let current = await launch();
+  return {
+    kind: served.kind,
+    host: `127.0.0.1:${served.port}`,
+    url,
+    dataDir: served.dataDir,
+    supports: served.supports,
+    process: () => current,
+    logs: () => current.logs(),
+    kill9: () => current.kill9(),
+    async restart() {
+      if (current.running()) await current.stop();
+      current = await launch();
+    },
+    async stop() {
+      await current.stop();
+      await served.cleanup();
+    },
+  };
+}
