@@ -4,6 +4,7 @@ import { OciError } from '../core/errors.js';
 import { parseManifest, type ParsedManifest } from '../core/manifest.js';
 import { isValidTag } from '../core/reference.js';
 import type { Item, WriteOp } from '../ports/table.js';
+import { BlobLinks } from './blob-links.js';
 import { keys } from './keys.js';
 
 /** Largest manifest kept inline in its table item (DynamoDB items stop at 400 KB). */
@@ -49,7 +50,11 @@ export function parseReference(reference: string, purpose: 'read' | 'write'): Re
  * repository's catalog entry are written in one transaction: all visible or none.
  */
 export class Manifests {
-  constructor(private readonly deps: AppDeps) {}
+  private readonly links: BlobLinks;
+
+  constructor(private readonly deps: AppDeps) {
+    this.links = new BlobLinks(deps.table);
+  }
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
@@ -114,6 +119,9 @@ export class Manifests {
     } else {
       await this.storeLarge(digest, bytes);
       manifestItem.inBlobStore = true;
+      // Linked like a blob, so whatever asks "does a repository still hold these bytes" (garbage
+      // collection) sees them; it also lets the bytes be fetched as a blob, as in Distribution.
+      ops.push({ put: this.links.linkItem(repository, digest, bytes.byteLength, this.now()) });
     }
     ops.push({ put: manifestItem });
     let created = true;
@@ -197,6 +205,7 @@ export class Manifests {
     const ops: WriteOp[] = tags.map((tag) => ({ delete: { pk: tag.pk, sk: tag.sk }, condition: { equals: { digest: manifest.digest } } }));
     const last: WriteOp[] = [{ delete: keys.manifest(repository, manifest.digest) }];
     if (manifest.subject) last.push({ delete: keys.referrer(repository, manifest.subject, manifest.digest) });
+    if (manifest.item.inBlobStore) last.push({ delete: keys.blobLink(repository, manifest.digest) });
     // More than one transaction's worth of tags: tags go first and the manifest (with its referrer
     // entry) last, so a crash in between leaves a manifest with fewer tags, never a tag naming a
     // manifest that is gone (which a repeated DELETE, answering 404, could no longer clean up).

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { digestOf } from '../../functions/core/digest.js';
+import { BlobLinks } from '../../functions/registry/blob-links.js';
+import { jobHandlers } from '../../functions/worker/handlers.js';
 import { bytesOf, errorOf, type LocalRegistry, localRegistry, pushBlob, pushImage } from '../support/local-app.js';
 
 let registry: LocalRegistry;
@@ -95,6 +97,26 @@ describe('manifests: happy paths', () => {
     expect(bytesOf(body).byteLength).toBeGreaterThan(300 * 1024);
     const get = await registry.request(`/v2/lib/big/manifests/${digest}`);
     expect(await get.text()).toBe(body);
+  });
+
+  test('the bytes of a large manifest count as held by its repository until the manifest is deleted', async () => {
+    const annotations: Record<string, string> = {};
+    for (let i = 0; i < 4000; i++) annotations[`org.example.key${i}`] = 'x'.repeat(100);
+    const { digest } = await pushImage(registry, 'lib/big', 'v1', { annotations });
+    const links = new BlobLinks(registry.deps.table);
+    const collect = jobHandlers({
+      table: registry.deps.table,
+      blobs: registry.deps.blobs,
+      blobInUse: async (blob) => (await links.repositoriesHolding(blob, 1)).length > 0,
+    });
+    const gc = { version: 1, kind: 'gc-blob', id: crypto.randomUUID(), digest } as const;
+    await collect(gc);
+    expect(await registry.deps.blobs.stat(digest)).not.toBeNull();
+    expect((await registry.request(`/v2/lib/big/manifests/${digest}`)).status).toBe(200);
+    expect((await registry.request(`/v2/lib/big/manifests/${digest}`, { method: 'DELETE' })).status).toBe(202);
+    expect(await links.repositoriesHolding(digest)).toEqual([]);
+    await collect(gc);
+    expect(await registry.deps.blobs.stat(digest)).toBeNull();
   });
 });
 
