@@ -1,5 +1,5 @@
 import type { Job, JobKind, RegistryEvent } from './core/jobs.js';
-import type { Item } from './ports/table.js';
+import type { Item, WriteOp } from './ports/table.js';
 
 /** The handlers of the job kinds a capability owns. */
 export type JobHandlers = { [K in JobKind]?: (job: Extract<Job, { kind: K }>) => Promise<void> };
@@ -46,4 +46,21 @@ export interface Capability {
     metadataKeys: readonly string[];
     check(input: PullGateInput): PolicyViolation | null;
   };
+  /**
+   * Refuses moving or deleting an existing tag (immutable tags): the reason, or null to allow.
+   * Asked by the registry's manifest store on every tag move and delete, whoever the writer.
+   */
+  tagGuard?: (repository: string, tag: string) => Promise<string | null>;
+  /**
+   * Writes added to the transaction that links a blob into a repository (upload or mount), so
+   * what they account for (quota usage) commits with the link or not at all. Throws an OciError
+   * to refuse the link before any bytes become visible; when one of its conditions fails, the
+   * registry calls it again after a fresh read.
+   */
+  linkOps?: (repository: string, digest: string, size: number) => Promise<WriteOp[]>;
+  /**
+   * Fields this capability adds to the management API's view of an artifact (Harbor's
+   * `scan_overview`, `accessories`), read from what it stored; absent when it has nothing.
+   */
+  artifactExtras?: (repository: string, digest: string) => Promise<Record<string, unknown>>;
 }

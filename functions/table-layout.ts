@@ -37,6 +37,12 @@ export const partitions = {
   schedule: 'schedule#',
   /** lifecycle/audit-capability.ts: audit records of registry events */
   audit: 'audit#',
+  /** lifecycle/quota-store.ts: a project's storage quota and the blobs it counts */
+  quota: 'quota#',
+  /** lifecycle/immutable-rules.ts: a project's immutable tag rules */
+  immutable: 'immutable#',
+  /** lifecycle/gc-runs.ts: garbage collection runs (history and log) */
+  gc: 'gc#',
 } as const;
 
 /** Partition prefixes of index gsi1 (its own namespace). */
@@ -53,4 +59,10 @@ export const indexPartitions = {
   outbox: 'outbox',
   /** schedules/schedule-store.ts: every schedule */
   schedules: 'schedules',
+  /** registry/keys.ts: the repositories of a project, in name order */
+  projectRepositories: 'projrepos#',
+  /** registry/keys.ts: blob records, sharded by the digest's first hex digit (garbage collection's view) */
+  blobs: 'blobs#',
+  /** lifecycle/gc-runs.ts: every garbage collection run, newest last */
+  gcRuns: 'gcruns',
 } as const;

@@ -18,13 +18,21 @@ export class BlobLinks {
   /** Links a blob already in the blob store into a repository (idempotent). */
   async link(repository: string, digest: string, size: number, now: Date): Promise<void> {
     await this.table.transact([
-      { put: { ...keys.blob(digest), size, createdAt: now.toISOString() } },
+      { put: { ...keys.blob(digest), size, createdAt: now.toISOString(), generation: crypto.randomUUID(), gsi1pk: keys.blobShard(digest), gsi1sk: digest } },
       { put: this.linkItem(repository, digest, size, now) },
     ]);
   }
 
+  /** A link; its `generation` is new on every write, so a collector's removal can condition on it. */
   linkItem(repository: string, digest: string, size: number, now: Date) {
-    return { ...keys.blobLink(repository, digest), size, linkedAt: now.toISOString(), gsi1pk: keys.blobLinkIndex(digest), gsi1sk: repository };
+    return {
+      ...keys.blobLink(repository, digest),
+      size,
+      linkedAt: now.toISOString(),
+      generation: crypto.randomUUID(),
+      gsi1pk: keys.blobLinkIndex(digest),
+      gsi1sk: repository,
+    };
   }
 
   /** Removes the link; false when there was none. The bytes stay until garbage collection. */

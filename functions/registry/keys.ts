@@ -6,7 +6,9 @@ import { indexPartitions, partitions } from '../table-layout.js';
  * the tags list and the catalog answer in.
  *
  *   pk                  sk                             item
- *   repo#<name>         meta                           repository: createdAt
+ *   repo#<name>         meta                           repository: createdAt, generation (changed by every
+ *                                                      manifest write and by garbage collection's removals)
+ *                       gsi1: projrepos#<project> / <name>  (the repositories of a project)
  *   catalog             <name>                         catalog entry (one per repository)
  *   repo#<name>         blob#<digest>                  blob linked into the repository: size
  *                       gsi1: blobrepos#<digest> / <name>   (which repositories hold a blob)
@@ -20,7 +22,9 @@ import { indexPartitions, partitions } from '../table-layout.js';
  *   repo#<name>         pulled#<digest>                pull statistics of a manifest: lastPulledAt (ISO),
  *                                                      count; flushed from memory by lifecycle/pull-stats
  *   upload#<id>         session                        upload session: repository, state, expiresAt
- *   blob#<digest>       meta                           blob in the blob store: size
+ *   blob#<digest>       meta                           blob in the blob store: size, createdAt, generation
+ *                                                      (new on every link), state `deleting` while GC removes it
+ *                       gsi1: blobs#<first hex digit> / <digest>  (every blob record, for garbage collection)
  */
 const repo = (name: string) => `${partitions.repository}${name}`;
 
@@ -39,4 +43,8 @@ export const keys = {
   pulled: (name: string, digest: string) => ({ pk: repo(name), sk: `pulled#${digest}` }),
   uploadSession: (id: string) => ({ pk: `${partitions.upload}${id}`, sk: 'session' }),
   blob: (digest: string) => ({ pk: `${partitions.blob}${digest}`, sk: 'meta' }),
+  blobShard: (digest: string) => `${indexPartitions.blobs}${digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 2)}`,
+  /** Every shard of the blob records' index. */
+  blobShards: () => [...'0123456789abcdef'].map((digit) => `${indexPartitions.blobs}${digit}`),
+  projectRepositories: (project: string) => `${indexPartitions.projectRepositories}${project}`,
 } as const;

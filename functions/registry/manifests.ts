@@ -4,9 +4,14 @@ import type { RegistryEvent } from '../core/jobs.js';
 import { OciError } from '../core/errors.js';
 import { parseManifest, type ParsedManifest } from '../core/manifest.js';
 import { isValidTag } from '../core/reference.js';
-import type { Item, WriteOp } from '../ports/table.js';
+import { projectOf } from '../identity/stores/project-store.js';
+import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
+import { BlobRecords } from './blob-records.js';
 import { keys } from './keys.js';
+
+/** Tries of a manifest write whose read state changed before it committed. */
+const writeAttempts = 8;
 
 /** Largest manifest kept inline in its table item (DynamoDB items stop at 400 KB). */
 const inlineLimit = 300 * 1024;
@@ -30,6 +35,14 @@ export interface ReferrerDescriptor {
 export interface WriteContext {
   /** The caller's name (user, robot, or a system writer such as `replication`). */
   actor?: string;
+}
+
+export interface DeleteOptions extends WriteContext {
+  /**
+   * More writes for the transaction that removes the manifest (garbage collection's fence on the
+   * repository's generation): the delete happens only if they hold too.
+   */
+  extraOps?: WriteOp[];
 }
 
 export interface PutOptions extends WriteContext {
@@ -66,9 +79,47 @@ export function parseReference(reference: string, purpose: 'read' | 'write'): Re
  */
 export class Manifests {
   private readonly links: BlobLinks;
+  private readonly records: BlobRecords;
 
   constructor(private readonly deps: AppDeps) {
     this.links = new BlobLinks(deps.table);
+    this.records = new BlobRecords(deps);
+  }
+
+  /** Why a capability refuses moving or deleting this tag (immutable tags), or null. */
+  private async tagRefusal(repository: string, tag: string): Promise<string | null> {
+    for (const capability of this.deps.capabilities ?? []) {
+      const reason = await capability.tagGuard?.(repository, tag);
+      if (reason) return reason;
+    }
+    return null;
+  }
+
+  private async guardTag(repository: string, tag: string): Promise<void> {
+    const reason = await this.tagRefusal(repository, tag);
+    // 412 with DENIED: docker prints "denied: <message>", so the user reads which rule applies.
+    if (reason) throw new OciError('DENIED', reason, { tag }, { status: 412 });
+  }
+
+  /**
+   * The write of the repository's meta item that every manifest write carries: it creates the
+   * repository (with its catalog entry and its place in the project's index) or changes its
+   * generation under a condition on the one read. Garbage collection removes links and manifests
+   * under the same condition, so a manifest that commits cannot name a blob a concurrent
+   * collection unlinked after this write read the links (see docs/lifecycle.md).
+   */
+  repositoryOps(repository: string, meta: Item | null): WriteOp[] {
+    const now = this.now().toISOString();
+    const item: Item = {
+      ...keys.repository(repository),
+      createdAt: (meta?.createdAt as string | undefined) ?? now,
+      updatedAt: now,
+      generation: crypto.randomUUID(),
+      gsi1pk: keys.projectRepositories(projectOf(repository)),
+      gsi1sk: repository,
+    };
+    if (!meta) return [{ put: item, condition: { exists: false } }, { put: { ...keys.catalogEntry(repository), createdAt: now } }];
+    return [{ put: item, condition: { equals: { generation: (meta.generation as string | undefined) ?? null } } }];
   }
 
   private now(): Date {
@@ -130,6 +181,38 @@ export class Manifests {
     if ('digest' in reference && reference.digest.value !== digest) {
       throw new OciError('DIGEST_INVALID', 'manifest digest does not match the reference', { reference: reference.digest.value, computed: digest });
     }
+    let largeRecord: Item | null = null;
+    if (bytes.byteLength > inlineLimit) {
+      largeRecord = await this.records.current(digest);
+      await this.storeLarge(digest, bytes);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = await this.write(repository, reference, bytes, parsed, digest, largeRecord, mayOverwriteTag, options);
+        return { digest, mediaType: parsed.mediaType, size: bytes.byteLength, subject: parsed.subject, parsed, created };
+      } catch (error) {
+        // The repository, a tag or a blob record changed since they were read (a concurrent push,
+        // a collection): read again, and check the references again.
+        if (!(error instanceof ConditionFailedError) || attempt >= writeAttempts) throw error;
+        if (largeRecord) largeRecord = await this.records.current(digest);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /** One try of a manifest write: reads, checks, and commits everything in one transaction. */
+  private async write(
+    repository: string,
+    reference: Reference,
+    bytes: Uint8Array,
+    parsed: ParsedManifest,
+    digest: string,
+    largeRecord: Item | null,
+    mayOverwriteTag: (repository: string, tag: string) => Promise<boolean>,
+    options: PutOptions,
+  ): Promise<boolean> {
+    // The meta item first: the references checked below hold at the generation read here.
+    const meta = await this.deps.table.get(keys.repository(repository));
     await this.checkReferences(repository, parsed);
 
     const now = this.now().toISOString();
@@ -145,10 +228,11 @@ export class Manifests {
     if (bytes.byteLength <= inlineLimit) {
       manifestItem.body = Buffer.from(bytes).toString('utf8');
     } else {
-      await this.storeLarge(digest, bytes);
       manifestItem.inBlobStore = true;
       // Linked like a blob, so whatever asks "does a repository still hold these bytes" (garbage
       // collection) sees them; it also lets the bytes be fetched as a blob, as in Distribution.
+      if (largeRecord === null && !(await this.deps.blobs.stat(digest))) await this.storeLarge(digest, bytes);
+      ops.push(this.records.recordOp(digest, bytes.byteLength, largeRecord));
       ops.push({ put: this.links.linkItem(repository, digest, bytes.byteLength, this.now()) });
     }
     ops.push({ put: manifestItem });
@@ -157,8 +241,11 @@ export class Manifests {
     if ('tag' in reference) {
       const current = await this.deps.table.get(keys.tag(repository, reference.tag));
       if (current && current.digest !== digest) previousDigest = current.digest as string;
-      if (current && current.digest !== digest && !(await mayOverwriteTag(repository, reference.tag))) {
-        throw new OciError('DENIED', `tag ${reference.tag} is immutable or may not be overwritten by this caller`, { tag: reference.tag });
+      if (current && current.digest !== digest) {
+        await this.guardTag(repository, reference.tag);
+        if (!(await mayOverwriteTag(repository, reference.tag))) {
+          throw new OciError('DENIED', `tag ${reference.tag} may not be overwritten by this caller`, { tag: reference.tag });
+        }
       }
       created = !current;
       ops.push({
@@ -185,9 +272,7 @@ export class Manifests {
         },
       });
     }
-    if (!(await this.deps.table.get(keys.repository(repository)))) {
-      ops.push({ put: { ...keys.repository(repository), createdAt: now } }, { put: { ...keys.catalogEntry(repository), createdAt: now } });
-    }
+    ops.push(...this.repositoryOps(repository, meta));
     ops.push(
       this.deps.queue.enqueueOp(
         this.event(
@@ -207,7 +292,7 @@ export class Manifests {
       ),
     );
     await this.deps.table.transact(ops);
-    return { digest, mediaType: parsed.mediaType, size: bytes.byteLength, subject: parsed.subject, parsed, created };
+    return created;
   }
 
   /** Every blob and child manifest a manifest names must already be in the repository. */
@@ -240,10 +325,11 @@ export class Manifests {
    * end-9 DELETE by digest removes the manifest, every tag pointing at it and its referrer entry
    * (a `delete` event); by tag removes only the tag (an `untag` event). Null when nothing was there.
    */
-  async delete(repository: string, reference: Reference, context: WriteContext = {}): Promise<StoredManifest | null> {
+  async delete(repository: string, reference: Reference, context: DeleteOptions = {}): Promise<StoredManifest | null> {
     if ('tag' in reference) {
       const tag = await this.deps.table.get(keys.tag(repository, reference.tag));
       if (!tag) return null;
+      await this.guardTag(repository, reference.tag);
       const digest = tag.digest as string;
       await this.deps.table.transact([
         { delete: keys.tag(repository, reference.tag), condition: { equals: { digest } } },
@@ -254,9 +340,11 @@ export class Manifests {
     const manifest = await this.resolve(repository, reference);
     if (!manifest) return null;
     const tags = await this.deps.table.query(keys.tagIndex(repository, manifest.digest), { index: 'gsi1' });
+    for (const tag of tags) await this.guardTag(repository, tag.gsi1sk as string);
     const ops: WriteOp[] = tags.map((tag) => ({ delete: { pk: tag.pk, sk: tag.sk }, condition: { equals: { digest: manifest.digest } } }));
     const last: WriteOp[] = [
       { delete: keys.manifest(repository, manifest.digest) },
+      ...(context.extraOps ?? []),
       this.deps.queue.enqueueOp(
         this.event(
           {
@@ -266,7 +354,7 @@ export class Manifests {
             mediaType: manifest.mediaType,
             ...(manifest.subject ? { subject: manifest.subject } : {}),
           },
-          context,
+          { ...(context.actor === undefined ? {} : { actor: context.actor }) },
         ),
       ),
     ];

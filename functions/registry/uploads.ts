@@ -3,8 +3,9 @@ import type { AppDeps } from '../app-env.js';
 import { createDigester, type Digest, type DigestAlgorithm } from '../core/digest.js';
 import { OciError } from '../core/errors.js';
 import type { UploadState } from '../ports/blob-store.js';
-import { ConditionFailedError, type Item } from '../ports/table.js';
+import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
+import { BlobRecords } from './blob-records.js';
 import { keys } from './keys.js';
 
 export interface UploadSession {
@@ -58,6 +59,7 @@ function rememberHash(id: string, entry: { hash: Hash; algorithm: DigestAlgorith
  */
 export class Uploads {
   private readonly links: BlobLinks;
+  private readonly records: BlobRecords;
   /**
    * Sessions a request of this process is writing. A second writer of the same session is refused
    * at once rather than interleaving bytes with the first (the version check only catches it
@@ -67,6 +69,7 @@ export class Uploads {
 
   constructor(private readonly deps: AppDeps) {
     this.links = new BlobLinks(deps.table);
+    this.records = new BlobRecords(deps);
   }
 
   private now(): Date {
@@ -206,17 +209,24 @@ export class Uploads {
       await this.discard(session);
       throw new OciError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: digest.value, verified: session.committing });
     }
+    // Read before the commit, which may keep existing bytes instead of ours: the link below
+    // commits only if garbage collection has not started removing those bytes since.
+    const record = await this.records.current(digest.value);
+    // Asked before the bytes become a blob, so a push over a quota stores nothing.
+    const capabilityOps = await this.records.capabilityOps(session.repository, digest.value, size);
     await this.deps.blobs.commitUpload(session.id, session.state, digest.value);
-    const now = this.now();
-    try {
-      await this.deps.table.transact([
-        { put: { ...keys.blob(digest.value), size, createdAt: now.toISOString() } },
-        { put: this.links.linkItem(session.repository, digest.value, size, now) },
-        { delete: keys.uploadSession(session.id), condition: { equals: { version: session.version } } },
-      ]);
-    } catch (error) {
-      if (error instanceof ConditionFailedError) throw new OciError('BLOB_UPLOAD_UNKNOWN', 'the upload was closed by another request', { uuid: session.id });
-      throw error;
+    const closeSession: WriteOp = { delete: keys.uploadSession(session.id), condition: { equals: { version: session.version } } };
+    const linked = await this.records.link(session.repository, digest.value, size, record, {
+      extra: [closeSession],
+      capabilityOps,
+      stillValid: async () => {
+        const current = await this.deps.table.get(keys.uploadSession(session.id));
+        if (current?.version !== session.version) throw new OciError('BLOB_UPLOAD_UNKNOWN', 'the upload was closed by another request', { uuid: session.id });
+      },
+    });
+    if (!linked) {
+      await this.deps.table.delete(keys.uploadSession(session.id));
+      throw new OciError('BLOB_UPLOAD_INVALID', 'the blob was garbage collected while this upload finished: push it again', { digest: digest.value });
     }
     return { size };
   }
@@ -256,8 +266,9 @@ export class Uploads {
       if (!(await canPull(source))) continue;
       const link = await this.links.get(source, digest.value);
       if (!link) continue;
-      await this.links.link(repository, digest.value, link.size, this.now());
-      return true;
+      const record = await this.records.current(digest.value);
+      if (!record && !(await this.deps.blobs.stat(digest.value))) return false;
+      return this.records.link(repository, digest.value, link.size, record);
     }
     return false;
   }
