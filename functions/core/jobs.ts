@@ -15,8 +15,10 @@ const registryEvent = z.object({
    * push: a manifest was stored (with `tag` when pushed by tag; `previousDigest` when that moved
    * the tag). untag: a tag was deleted. delete: a manifest was deleted (with every tag it had).
    * pull: manifests were read (`count` pulls since the last flush, aggregated in memory).
+   * quota-exceeded: a blob push was refused because the project's storage quota would be exceeded
+   * (`digest` the blob, `size` its bytes, `detail` the message the client got); nothing changed.
    */
-  action: z.enum(['push', 'untag', 'delete', 'pull']),
+  action: z.enum(['push', 'untag', 'delete', 'pull', 'quota-exceeded']),
   repository: z.string().check(z.minLength(1)),
   digest: z.string().check(z.minLength(1)),
   tag: z.optional(z.string()),
@@ -28,6 +30,7 @@ const registryEvent = z.object({
   subject: z.optional(z.string()),
   size: z.optional(z.number()),
   count: z.optional(z.number()),
+  detail: z.optional(z.string()),
   actor: z.optional(z.string()),
   at: z.string(),
 });
@@ -39,6 +42,20 @@ const deleteBlob = z.object({
   digest: z.string().check(z.minLength(1)),
 });
 
+/**
+ * A garbage collection pass (lifecycle/gc-sweep.ts). `runId` names the run record a manual run
+ * created; a scheduled run (EventBridge or the schedules store) creates its own from the job id.
+ */
+const gcSweep = z.object({
+  version: z.literal(1),
+  kind: z.literal('gc-sweep'),
+  id: z.string().check(z.minLength(1)),
+  runId: z.optional(z.number()),
+  dryRun: z.optional(z.boolean()),
+  deleteUntagged: z.optional(z.boolean()),
+  graceSeconds: z.optional(z.number().check(z.minimum(0))),
+});
+
 /** Sent every minute (EventBridge on AWS, a timer on one machine): enqueue the schedules now due. */
 const scheduleTick = z.object({
   version: z.literal(1),
@@ -46,7 +63,7 @@ const scheduleTick = z.object({
   id: z.string().check(z.minLength(1)),
 });
 
-export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick]);
+export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick, gcSweep]);
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];
@@ -57,7 +74,7 @@ export type RegistryEvent = z.infer<typeof registryEvent>;
  * queue, whose worker is sized for them (15-minute Lambda with a matching visibility timeout on
  * AWS, its own lane on one machine), so they never hold up audit records or webhooks.
  */
-export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([]);
+export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>(['gc-sweep']);
 
 export function isLongJob(job: Pick<Job, 'kind'>): boolean {
   return longJobKinds.has(job.kind);

@@ -3,6 +3,7 @@ import { createApp } from '../app.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { Capability } from '../capability.js';
 import { identityFromEnv } from '../identity/from-env.js';
+import { artifactsCapability } from '../lifecycle/artifacts-capability.js';
 import { auditCapability } from '../lifecycle/audit-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { registryCapability } from '../registry/registry-capability.js';
@@ -25,6 +26,7 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
   return [
     registryCapability(deps),
     auditCapability(deps),
+    artifactsCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
   ];
 }

@@ -3,10 +3,11 @@ import { OciError } from '../core/errors.js';
 import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
 import { keys } from './keys.js';
+import { repositoryLinkOps } from './repository-meta.js';
 
 /** How long a link waits for garbage collection to finish removing the same blob. */
 const deletingWaitMs = 3_000;
-const attempts = 12;
+const attempts = 30;
 
 /**
  * The record of a blob in the blob store, and the one way a blob gets linked into a repository.
@@ -87,8 +88,10 @@ export class BlobRecords {
     let record = read;
     let capabilityOps = options.capabilityOps ?? (await this.capabilityOps(repository, digest, size));
     for (let attempt = 0; ; attempt++) {
+      const meta = await this.deps.table.get(keys.repository(repository));
       try {
         await this.deps.table.transact([
+          ...repositoryLinkOps(repository, meta, this.now()),
           this.recordOp(digest, size, record),
           { put: this.links.linkItem(repository, digest, size, this.now()) },
           ...(options.extra ?? []),

@@ -4,11 +4,11 @@ import type { RegistryEvent } from '../core/jobs.js';
 import { OciError } from '../core/errors.js';
 import { parseManifest, type ParsedManifest } from '../core/manifest.js';
 import { isValidTag } from '../core/reference.js';
-import { projectOf } from '../identity/stores/project-store.js';
 import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
 import { BlobRecords } from './blob-records.js';
 import { keys } from './keys.js';
+import { repositoryWriteOps } from './repository-meta.js';
 
 /** Tries of a manifest write whose read state changed before it committed. */
 const writeAttempts = 8;
@@ -99,27 +99,6 @@ export class Manifests {
     const reason = await this.tagRefusal(repository, tag);
     // 412 with DENIED: docker prints "denied: <message>", so the user reads which rule applies.
     if (reason) throw new OciError('DENIED', reason, { tag }, { status: 412 });
-  }
-
-  /**
-   * The write of the repository's meta item that every manifest write carries: it creates the
-   * repository (with its catalog entry and its place in the project's index) or changes its
-   * generation under a condition on the one read. Garbage collection removes links and manifests
-   * under the same condition, so a manifest that commits cannot name a blob a concurrent
-   * collection unlinked after this write read the links (see docs/lifecycle.md).
-   */
-  repositoryOps(repository: string, meta: Item | null): WriteOp[] {
-    const now = this.now().toISOString();
-    const item: Item = {
-      ...keys.repository(repository),
-      createdAt: (meta?.createdAt as string | undefined) ?? now,
-      updatedAt: now,
-      generation: crypto.randomUUID(),
-      gsi1pk: keys.projectRepositories(projectOf(repository)),
-      gsi1sk: repository,
-    };
-    if (!meta) return [{ put: item, condition: { exists: false } }, { put: { ...keys.catalogEntry(repository), createdAt: now } }];
-    return [{ put: item, condition: { equals: { generation: (meta.generation as string | undefined) ?? null } } }];
   }
 
   private now(): Date {
@@ -272,7 +251,7 @@ export class Manifests {
         },
       });
     }
-    ops.push(...this.repositoryOps(repository, meta));
+    ops.push(...repositoryWriteOps(repository, meta, this.now()));
     ops.push(
       this.deps.queue.enqueueOp(
         this.event(
