@@ -3,11 +3,17 @@ import type { AppEnv } from '../../app-env.js';
 import { parseAuthorization } from '../credentials.js';
 import { loginOrThrow } from '../login.js';
 import { apiError } from './api-context.js';
+import { artifactRoutes } from './artifacts.js';
 import { configurationRoutes } from './configurations.js';
+import { gcRoutes } from './gc.js';
+import { immutableTagRuleRoutes } from './immutable-tag-rules.js';
 import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
+import { quotaRoutes } from './quotas.js';
+import { repositoryRoutes } from './repositories.js';
 import { robotRoutes } from './robots.js';
+import { searchRoutes } from './search.js';
 import { userRoutes } from './users.js';
 
 /**
@@ -33,6 +39,12 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());
+  api.route('/', artifactRoutes());
+  api.route('/', repositoryRoutes());
+  api.route('/', searchRoutes());
+  api.route('/', gcRoutes());
+  api.route('/', quotaRoutes());
+  api.route('/', immutableTagRuleRoutes());
   api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   return api;
 }

@@ -4,7 +4,11 @@ import type { AppEnv } from '../../app-env.js';
 import { projectMetadataChanges } from '../../identity/project-metadata.js';
 import { projectRoles, strongestRole } from '../../identity/rbac.js';
 import { type Project, isValidProjectName, maxProjectNameLength } from '../../identity/stores/project-store.js';
-import { apiError, identityOf, paginate, parseBody, principalOf, projectFor, refuse } from './api-context.js';
+import { ImmutableRules } from '../../lifecycle/immutable-rules.js';
+import { QuotaStore } from '../../lifecycle/quota-store.js';
+import { Repositories } from '../../lifecycle/repositories.js';
+import { storageLimit } from './quotas.js';
+import { apiError, identityOf, paginate, parseBody, principalOf, projectFor, refuse, requireSysadmin } from './api-context.js';
 
 const metadata = z.optional(projectMetadataChanges);
 
@@ -13,11 +17,11 @@ export const projectReqSchema = z.object({
   /** Deprecated in Harbor in favour of `metadata.public`, still sent by older clients. */
   public: z.optional(z.boolean()),
   metadata,
-  storage_limit: z.optional(z.int()),
+  storage_limit: z.optional(storageLimit),
   registry_id: z.optional(z.nullable(z.int())),
 });
 
-export const projectUpdateSchema = z.object({ metadata });
+export const projectUpdateSchema = z.object({ metadata, storage_limit: z.optional(storageLimit) });
 
 function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
@@ -104,6 +108,7 @@ export function projectRoutes(): Hono<AppEnv> {
       ownerName: principal.user.username,
     });
     if (!project) throw apiError(409, 'CONFLICT', `project ${body.project_name} already exists`);
+    if (body.storage_limit !== undefined) await new QuotaStore(c.get('deps')).setHard(project.name, body.storage_limit);
     await identity.members.add({
       project: project.name,
       entityType: 'u',
@@ -120,15 +125,24 @@ export function projectRoutes(): Hono<AppEnv> {
   routes.put('/:project_name_or_id', async (c) => {
     const project = await projectFor(c, 'update-project');
     const body = await parseBody(c, projectUpdateSchema);
+    // A quota is the system admin's to change, as in Harbor's quotas API.
+    if (body.storage_limit !== undefined) requireSysadmin(c);
     if (body.metadata) await identityOf(c).projects.updateMetadata(project.name, definedOnly(body.metadata));
+    if (body.storage_limit !== undefined) {
+      await new QuotaStore(c.get('deps')).setHard(project.name, body.storage_limit);
+    }
     return c.body(null, 200);
   });
 
   routes.delete('/:project_name_or_id', async (c) => {
     const identity = identityOf(c);
     const project = await projectFor(c, 'delete-project');
+    // Harbor: a project that still holds repositories cannot be deleted.
+    if (await new Repositories(c.get('deps')).holdsAny(project.name)) throw apiError(412, 'PRECONDITION', `project ${project.name} still holds repositories: delete them first`);
     for (const member of await identity.members.list(project.name)) await identity.members.remove(member);
     for (const robot of await identity.robots.list(project.name)) await identity.robots.delete(robot);
+    await new ImmutableRules(c.get('deps').table).removeAll(project.name);
+    await new QuotaStore(c.get('deps')).remove(project.name);
     await identity.projects.delete(project);
     return c.body(null, 200);
   });
