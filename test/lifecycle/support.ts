@@ -60,7 +60,7 @@ export async function pushLayers(
   return { status: response.status, digest: digestOf(bytesOf(body)), blobs, body };
 }
 
-async function pushBlobWith(registry: Requester, repository: string, content: Uint8Array<ArrayBuffer>, headers: Record<string, string>): Promise<void> {
+export async function pushBlobWith(registry: Requester, repository: string, content: Uint8Array<ArrayBuffer>, headers: Record<string, string>): Promise<void> {
   if (Object.keys(headers).length === 0) {
     await pushBlob(registry, repository, content);
     return;
