@@ -25,7 +25,7 @@ export function tokenRoutes(): Hono<AppEnv> {
     checkService(identity, query.get('service'));
     const credentials = parseAuthorization(c.req.header('authorization'));
     let principal: Principal = anonymous;
-    if (credentials.scheme === 'basic') principal = await login(identity, credentials.login, credentials.password);
+    if (credentials.scheme === 'basic') principal = await login(c, identity, credentials.login, credentials.password);
     else if (credentials.scheme !== 'none') throw unauthorized('unsupported authorization');
     const body = await issue(identity, principal, query.getAll('scope'));
     const refresh = query.get('offline_token') === 'true' && principal.kind !== 'anonymous';
@@ -44,7 +44,7 @@ export function tokenRoutes(): Hono<AppEnv> {
     const grant = form.get('grant_type');
     if (grant === 'password') {
       const username = form.get('username') ?? '';
-      const principal = await login(identity, username, form.get('password') ?? '');
+      const principal = await login(c, identity, username, form.get('password') ?? '');
       const body = await issue(identity, principal, scopes);
       const refresh = form.get('access_type') === 'offline' ? { refresh_token: await identity.tokens.issueRefreshToken(subjectOf(principal)) } : {};
       return c.json({ ...body, ...refresh });
@@ -84,8 +84,8 @@ function unauthorized(message: string): OciError {
   return new OciError('UNAUTHORIZED', message);
 }
 
-function login(identity: Identity, username: string, password: string): Promise<Principal> {
-  return loginOrThrow(identity, username, password, () => unauthorized('invalid username or password'));
+function login(c: Context<AppEnv>, identity: Identity, username: string, password: string): Promise<Principal> {
+  return loginOrThrow(c, identity, username, password, () => unauthorized('invalid username or password'));
 }
 
 async function issue(identity: Identity, principal: Principal, scopes: string[]) {
