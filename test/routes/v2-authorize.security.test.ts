@@ -121,7 +121,7 @@ describe('forged and misused tokens', () => {
   });
 
   test('a refresh token is not an access token', async () => {
-    const refresh = await t.identity.tokens.issueRefreshToken('admin');
+    const refresh = await t.identity.tokens.issueRefreshToken('admin', { account: 'user:1', version: 0 });
     await refused('/v2/team/app/manifests/latest', { headers: bearer(refresh) }, 401);
   });
 
