@@ -1,9 +1,11 @@
 import type { Context } from 'hono';
+import type { Capability } from './capability.js';
 import type { Identity } from './identity/identity.js';
 import type { Principal } from './identity/principal.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BlobLinks } from './registry/blob-links.js';
 import type { Manifests } from './registry/manifests.js';
+import type { PullGates } from './registry/pull-gates.js';
 import type { Uploads } from './registry/uploads.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Table } from './ports/table.js';
@@ -53,6 +55,8 @@ export interface AppDeps {
   identity?: Identity;
   /** The address of the request's peer as the runtime saw it (socket, API Gateway `sourceIp`); entry points inject it. */
   peerAddress?: (c: Context<AppEnv>) => string | undefined;
+  /** The capabilities beside the registry (entry/compose.ts); their pull gates guard manifest GETs. */
+  capabilities?: readonly Capability[];
 }
 
 /** The Hono environment every route sees. */
@@ -62,7 +66,7 @@ export interface AppEnv {
     requestId: string;
     /** Path parameters of the matched v2 route (name, reference, digest, uuid). */
     params: Record<string, string>;
-    registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks };
+    registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks; pullGates: PullGates };
     /** Who is calling, for audit events; set by the access layer when there is one. */
     actor?: string;
     /** The authenticated caller, when identity is on. */
