@@ -3,6 +3,7 @@ import type { AppDeps } from '../app-env.js';
 import { createDigester, type Digest, type DigestAlgorithm } from '../core/digest.js';
 import { OciError } from '../core/errors.js';
 import type { UploadState } from '../ports/blob-store.js';
+import { StorageFullError } from '../ports/storage-full-error.js';
 import { ConditionFailedError, type Item } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
 import { keys } from './keys.js';
@@ -169,7 +170,11 @@ export class Uploads {
         yield chunk;
       }
     };
-    const state = await this.deps.blobs.appendUpload(session.id, session.state, tapped());
+    const state = await this.deps.blobs.appendUpload(session.id, session.state, tapped()).catch((error: unknown) => {
+      // The store gave back what it wrote: the session still holds its last acknowledged size.
+      if (error instanceof StorageFullError) throw noSpace(session);
+      throw error;
+    });
     if (expected !== null && seen !== expected) {
       throw new OciError('SIZE_INVALID', 'body is shorter than declared', { expected, received: seen });
     }
@@ -285,6 +290,15 @@ export class Uploads {
 /** The `Range` header of an upload holding `size` bytes (spec: `0-<last byte>`). */
 export function rangeHeader(size: number): string {
   return `0-${Math.max(0, size - 1)}`;
+}
+
+function noSpace(session: UploadSession): OciError {
+  return new OciError(
+    'BLOB_UPLOAD_INVALID',
+    `the registry's storage is full: this chunk was not kept; the upload still holds ${session.state.size} bytes and can resume from there once space is freed`,
+    { uuid: session.id, size: session.state.size },
+    { status: 507, headers: { Range: rangeHeader(session.state.size), 'Docker-Upload-UUID': session.id } },
+  );
 }
 
 function tooLarge(limit: number, uploadServiceUrl: string | undefined): OciError {
