@@ -5,6 +5,7 @@ import type { JobHandler } from '../ports/job-queue.js';
 import { compose } from './compose.js';
 import { sweepLocalStorage } from './janitor.js';
 import { createLocalDeps } from './local-deps.js';
+import { answerClientErrors } from './client-errors.js';
 import { nodePeerAddress } from './peer-address.js';
 
 /**
@@ -68,6 +69,7 @@ every(tickMs, () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date
 const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
   log({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, backend: process.env.BERTH_BACKEND ?? 'local', auth: Boolean(backend.deps.identity) });
 });
+answerClientErrors(server);
 
 async function shutdown(): Promise<void> {
   server.close();
