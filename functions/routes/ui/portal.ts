@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.js';
-import { clientCss, clientJs } from '../../ui/assets.generated.js';
+import { clientCssGzip, clientJsGzip } from '../../ui/assets.generated.js';
 
 /**
  * The policy every portal response carries: scripts and styles only from our own origin (no
@@ -23,18 +23,20 @@ export const contentSecurityPolicy = [
 interface Asset {
   name: string;
   type: string;
-  body: string;
-  gzipped?: Buffer;
+  gzipped: Buffer;
+  /** Unzipped on first use, for the rare client that does not accept gzip. */
+  plain?: Buffer;
 }
 
-function asset(stem: string, ext: string, type: string, body: string): Asset {
-  const hash = createHash('sha256').update(body).digest('hex').slice(0, 16);
-  return { name: `${stem}.${hash}.${ext}`, type, body };
+function asset(stem: string, ext: string, type: string, base64: string): Asset {
+  const gzipped = Buffer.from(base64, 'base64');
+  const hash = createHash('sha256').update(gzipped).digest('hex').slice(0, 16);
+  return { name: `${stem}.${hash}.${ext}`, type, gzipped };
 }
 
 // Names carry the content hash, so browsers keep them for a year and a new version is a new URL.
-const script = asset('app', 'js', 'text/javascript; charset=utf-8', clientJs);
-const style = asset('app', 'css', 'text/css; charset=utf-8', clientCss);
+const script = asset('app', 'js', 'text/javascript; charset=utf-8', clientJsGzip);
+const style = asset('app', 'css', 'text/css; charset=utf-8', clientCssGzip);
 const assets = new Map([script, style].map((a) => [a.name, a]));
 
 export const assetPaths = { script: `/ui/assets/${script.name}`, style: `/ui/assets/${style.name}` };
@@ -90,11 +92,11 @@ export function portalRoutes(): Hono<AppEnv> {
     c.header('Cache-Control', 'public, max-age=31536000, immutable');
     c.header('Vary', 'Accept-Encoding');
     if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
-      found.gzipped ??= gzipSync(found.body, { level: 9 });
       c.header('Content-Encoding', 'gzip');
       return c.body(new Uint8Array(found.gzipped));
     }
-    return c.body(found.body);
+    found.plain ??= gunzipSync(found.gzipped);
+    return c.body(new Uint8Array(found.plain));
   });
   return routes;
 }
