@@ -9,6 +9,7 @@ import './pages/project.js';
 import './pages/repository.js';
 import './pages/artifact.js';
 import './pages/admin.js';
+import './pages/open-registry.js';
 
 const root = document.getElementById('app')!;
 state.auth = document.body.dataset.auth === 'off' ? 'off' : 'on';
@@ -30,7 +31,7 @@ function header(): HTMLElement {
   const nav = h(
     'nav',
     { class: 'top', 'aria-label': 'Main' },
-    link(paths.projects(), 'Projects'),
+    link(paths.projects(), state.auth === 'off' ? 'Repositories' : 'Projects'),
     state.user?.sysadmin_flag ? link(paths.admin(), 'Administration') : null,
   );
   const account =

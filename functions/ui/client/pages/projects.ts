@@ -1,10 +1,11 @@
 import { list, post } from '../api.js';
-import { checked, emptyState, errorBox, field, formDialog, loadInto, pager, table, toast, valueOf } from '../components.js';
+import { checked, emptyState, field, formDialog, loadInto, pager, table, toast, valueOf } from '../components.js';
 import { h, replace } from '../dom.js';
 import { time } from '../format.js';
 import { link, navigate, paths, route } from '../router.js';
 import { state } from '../state.js';
 import { type Project, roleName } from '../types.js';
+import { openCatalog } from './open-registry.js';
 
 const pageSize = 15;
 
@@ -80,10 +81,11 @@ route('/harbor/projects', (view) => {
     h('div', { class: 'field inline' }, h('label', { for: 'project-filter', class: 'visually-hidden' }, 'Filter projects by name'), Object.assign(search, { id: 'project-filter' })),
     state.user ? h('button', { type: 'button', class: 'primary', onclick: newProjectDialog }, 'New project') : null,
   );
-  replace(view, h('h1', null, 'Projects'), toolbar, results);
   if (state.auth === 'off') {
-    replace(results, errorBox(new Error('Projects need identity: this registry runs open, so every repository is reachable directly at /v2.')));
+    // No identity, so no projects: browse the repositories the distribution API lists.
+    openCatalog(view);
     return;
   }
+  replace(view, h('h1', null, 'Projects'), toolbar, results);
   void load(1);
 });
