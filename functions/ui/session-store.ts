@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Table } from '../ports/table.js';
+import { partitions } from '../table-layout.js';
 
 /**
  * Portal sessions in the single table. The cookie carries a random session id; the table keeps
@@ -9,8 +10,6 @@ import type { Table } from '../ports/table.js';
  * |-----------------------|-----------|--------------------------------------------------|
  * | `session#<sha256 id>` | `session` | subject (login name), CSRF token, expiry (TTL)   |
  */
-export const sessionPrefix = 'session#';
-
 export interface Session {
   /** The login name the session acts as (a user; robots do not log in to the portal). */
   subject: string;
@@ -29,7 +28,7 @@ export interface SessionOptions {
 export const defaultSessionOptions: SessionOptions = { lifetimeSeconds: 8 * 60 * 60 };
 
 function keyOf(id: string) {
-  return { pk: `${sessionPrefix}${createHash('sha256').update(id).digest('base64url')}`, sk: 'session' };
+  return { pk: `${partitions.session}${createHash('sha256').update(id).digest('base64url')}`, sk: 'session' };
 }
 
 /** A random token: 256 bits, base64url, safe in cookies and headers. */

@@ -236,11 +236,16 @@ describe('the journeys', () => {
     await expect.poll(() => page.getByLabel('Auth mode').inputValue()).toBe('db_auth');
   });
 
-  test('the policies page saves what the API keeps (public) and says what it does not', async () => {
+  test('the policies page saves the project’s settings through the API', async () => {
     await page.goto(`${server.url}/harbor/projects/journey/policy`);
     await page.getByLabel('Public', { exact: true }).check();
+    await page.getByLabel('Scan images on push').check();
+    await page.getByLabel('Prevent vulnerable images from running').check();
+    await page.getByLabel('Severity that blocks pulls').selectOption({ label: 'Critical' });
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(async () => ((await (await api('/projects/journey')).json()) as { metadata: { public: string } }).metadata.public).toBe('true');
+    await expect
+      .poll(async () => ((await (await api('/projects/journey')).json()) as { metadata: Record<string, string> }).metadata)
+      .toMatchObject({ public: 'true', auto_scan: 'true', prevent_vul: 'true', severity: 'critical', enable_content_trust_cosign: 'false' });
   });
 
   test('at a 390 px phone width and in dark mode, the pages still fit', async () => {
