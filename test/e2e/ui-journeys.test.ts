@@ -189,6 +189,51 @@ describe('the journeys', () => {
     expect(((await listed.json()) as { tags: string[] }).tags.sort()).toEqual(['v1', 'v2']);
   });
 
+  test('refresh the robot’s secret: the new one logs in, the old one no longer does', async () => {
+    const tokenWith = (secret: string) =>
+      fetch(`${server.url}/service/token?service=berth&scope=repository:journey/app:pull`, { headers: { authorization: `Basic ${Buffer.from(`${robot.name}:${secret}`).toString('base64')}` } }).then((r) => r.status);
+    await page.goto(`${server.url}/harbor/projects/journey/robots`);
+    await page.getByRole('button', { name: `Refresh the secret of ${robot.name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Refresh secret' }).click();
+    const shown = page.getByRole('dialog', { name: 'New robot secret' });
+    const secret = (await shown.locator('code.secret').textContent())!;
+    expect(secret).not.toBe(robot.secret);
+    await shown.getByRole('button', { name: 'Close' }).click();
+    expect(await tokenWith(secret)).toBe(200);
+    expect(await tokenWith(robot.secret)).toBe(401);
+    robot.secret = secret;
+  });
+
+  test('the search box finds the project', async () => {
+    await page.getByRole('searchbox', { name: 'Search projects and repositories' }).fill('journ');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Search: journ' }).waitFor();
+    await page.getByRole('link', { name: 'journey', exact: true }).waitFor();
+    await snap('07b-search');
+  });
+
+  test('a user changes their own password on the account page', async () => {
+    const own = await browser.newContext();
+    const mine = await own.newPage();
+    watch(mine);
+    await mine.goto(`${server.url}/harbor/sign-in`);
+    await mine.getByLabel('Username').fill('dev1');
+    await mine.getByLabel('Password').fill('Dev1-Passw0rd');
+    await mine.getByRole('button', { name: 'Log in' }).click();
+    await mine.getByRole('link', { name: 'dev1' }).click();
+    await mine.getByLabel('Current password').fill('Dev1-Passw0rd');
+    await mine.getByLabel('New password', { exact: true }).fill('Dev1-Passw0rd-2');
+    await mine.getByLabel('New password again').fill('Dev1-Passw0rd-2');
+    await mine.getByRole('button', { name: 'Change password' }).click();
+    await mine.getByText('Password changed.').waitFor();
+    await snap('07c-account', mine);
+    const check = (password: string) =>
+      fetch(`${server.url}/api/v2.0/users/current`, { headers: { authorization: `Basic ${Buffer.from(`dev1:${password}`).toString('base64')}` } }).then((r) => r.status);
+    expect(await check('Dev1-Passw0rd-2')).toBe(200);
+    expect(await check('Dev1-Passw0rd')).toBe(401);
+    await own.close();
+  });
+
   test('see the image with its tags and size, then delete a tag', async () => {
     await page.goto(`${server.url}/harbor/projects/journey`);
     const available = (await api('/projects/journey/repositories')).status !== 404;

@@ -10,6 +10,8 @@ import './pages/repository.js';
 import './pages/artifact.js';
 import './pages/admin.js';
 import './pages/open-registry.js';
+import './pages/account.js';
+import './pages/search.js';
 
 const root = document.getElementById('app')!;
 state.auth = document.body.dataset.auth === 'off' ? 'off' : 'on';
@@ -38,12 +40,23 @@ function header(): HTMLElement {
     state.auth === 'off'
       ? h('span', { class: 'badge warn' }, 'Open registry')
       : state.user
-        ? h('span', { class: 'account' }, h('span', { class: 'who' }, state.user.username), link('/harbor/sign-out', 'Log out'))
+        ? h('span', { class: 'account' }, link('/harbor/account', h('span', { class: 'who' }, state.user.username)), link('/harbor/sign-out', 'Log out'))
         : link(paths.login(location.pathname), 'Log in');
   for (const anchor of nav.querySelectorAll('a')) {
     if (location.pathname.startsWith(anchor.pathname)) anchor.setAttribute('aria-current', 'page');
   }
-  return h('header', { class: 'bar' }, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), link(paths.projects(), h('span', { class: 'brand' }, 'Berth')), nav, account);
+  return h('header', { class: 'bar' }, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), link(paths.projects(), h('span', { class: 'brand' }, 'Berth')), nav, search(), account);
+}
+
+function search(): HTMLElement | null {
+  if (state.auth === 'off') return null;
+  const input = h('input', { type: 'search', name: 'q', id: 'global-search', placeholder: 'Search projects and repositories', autocomplete: 'off', value: new URLSearchParams(location.search).get('q') ?? '' });
+  const form = h('form', { class: 'search', role: 'search' }, h('label', { for: 'global-search', class: 'visually-hidden' }, 'Search projects and repositories'), input);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    navigate(`/harbor/search?q=${encodeURIComponent(input.value.trim())}`);
+  });
+  return form;
 }
 
 function openBanner(): HTMLElement | null {

@@ -1,4 +1,4 @@
-import { ApiError, del, get, list, post, put, seg } from '../api.js';
+import { ApiError, del, get, list, patch, post, put, seg } from '../api.js';
 import {
   act,
   checked,
@@ -161,10 +161,10 @@ const robotAccess: [string, string, string][] = [
   ['artifact', 'delete', 'Delete artifact'],
 ];
 
-function showSecret(name: string, secret: string): void {
+function showSecret(name: string, secret: string, title = 'Robot account created'): void {
   const value = h('code', { class: 'secret' }, secret);
   infoDialog(
-    'Robot account created',
+    title,
     h('p', null, 'Copy the secret now: it is shown this once and cannot be read again (refresh it to get a new one).'),
     h('dl', { class: 'facts' }, h('dt', null, 'Name'), h('dd', null, h('code', null, name), copyButton(name)), h('dt', null, 'Secret'), h('dd', null, value, copyButton(secret))),
     h('p', null, 'Use them with any client, for example:'),
@@ -206,9 +206,20 @@ function robotsTab(container: HTMLElement, project: Project): void {
                   }, `${r.name} deleted.`);
                 },
               }, 'Delete');
+              const refresh: HTMLButtonElement = h('button', {
+                type: 'button',
+                'aria-label': `Refresh the secret of ${r.name}`,
+                onclick: async () => {
+                  if (!(await confirmDialog(`Give ${r.name} a new secret? The current one stops working at once.`, 'Refresh secret'))) return;
+                  await act(refresh, async () => {
+                    const { secret } = (await (await patch(`/robots/${r.id}`, {})).json()) as { secret: string };
+                    showSecret(r.name, secret, 'New robot secret');
+                  });
+                },
+              }, 'Refresh secret');
               toggle.setAttribute('aria-label', `${r.disable ? 'Enable' : 'Disable'} ${r.name}`);
               remove.setAttribute('aria-label', `Delete ${r.name}`);
-              return h('div', { class: 'row-actions' }, toggle, remove);
+              return h('div', { class: 'row-actions' }, toggle, refresh, remove);
             },
           },
         ],
