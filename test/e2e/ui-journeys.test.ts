@@ -231,6 +231,14 @@ describe('the journeys', () => {
       fetch(`${server.url}/api/v2.0/users/current`, { headers: { authorization: `Basic ${Buffer.from(`dev1:${password}`).toString('base64')}` } }).then((r) => r.status);
     expect(await check('Dev1-Passw0rd-2')).toBe(200);
     expect(await check('Dev1-Passw0rd')).toBe(401);
+    // The UI holds no rules: a maintainer is offered the button, and the API's refusal is shown as a sentence.
+    await mine.goto(`${server.url}/harbor/projects/journey/members`);
+    await mine.getByRole('button', { name: 'Remove admin' }).click();
+    await mine.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await mine.getByText(/You do not have permission for this/).waitFor();
+    await snap('07d-refused', mine);
+    const members = (await (await api('/projects/journey/members')).json()) as { entity_name: string }[];
+    expect(members.map((m) => m.entity_name)).toContain('admin');
     await own.close();
   });
 
