@@ -1,7 +1,7 @@
-import { list, post } from '../api.js';
+import { get, list, post } from '../api.js';
 import { checked, emptyState, field, formDialog, loadInto, pager, table, toast, valueOf } from '../components.js';
 import { h, replace } from '../dom.js';
-import { time } from '../format.js';
+import { bytes, time } from '../format.js';
 import { link, navigate, paths, route } from '../router.js';
 import { state } from '../state.js';
 import { type Project, roleName } from '../types.js';
@@ -35,6 +35,32 @@ function newProjectDialog(): void {
   );
 }
 
+interface Quota {
+  hard?: { storage?: number };
+  used?: { storage?: number };
+}
+
+/** Quota usage of the listed projects (Harbor's `/quotas`), filled in as it arrives; a dash where the API has none. */
+async function fillQuotas(cells: Map<number, HTMLElement>): Promise<void> {
+  await Promise.all(
+    [...cells].map(async ([id, cell]) => {
+      let quota: Quota | undefined;
+      try {
+        [quota] = await get<Quota[]>(`/quotas?reference=project&reference_id=${id}`);
+      } catch {
+        quota = undefined;
+      }
+      const used = quota?.used?.storage;
+      if (used === undefined) {
+        replace(cell, '—');
+        return;
+      }
+      const hard = quota?.hard?.storage ?? -1;
+      replace(cell, `${bytes(used)} of ${hard < 0 ? 'unlimited' : bytes(hard)}`, hard > 0 ? h('meter', { min: 0, max: hard, value: used, high: hard * 0.8, 'aria-label': 'Share of the quota used' }) : null);
+    }),
+  );
+}
+
 route('/harbor/projects', (view) => {
   const results = h('div');
   const search = h('input', { type: 'search', name: 'name', placeholder: 'Filter by name', autocomplete: 'off' });
@@ -54,6 +80,8 @@ route('/harbor/projects', (view) => {
             : h('p', null, 'Log in to create one, or to see the private projects you belong to.'),
         );
       }
+      const usage = new Map(items.map((p) => [p.project_id, h('span', { class: 'muted' }, '…')]));
+      void fillQuotas(usage);
       return [
         table<Project>(
           [
@@ -61,6 +89,7 @@ route('/harbor/projects', (view) => {
             { title: 'Access', cell: (p) => (p.metadata?.public === 'true' ? h('span', { class: 'badge' }, 'Public') : h('span', { class: 'badge muted' }, 'Private')) },
             { title: 'Your role', cell: (p) => roleName(p.current_user_role_id) },
             { title: 'Repositories', cell: (p) => (p.repo_count ?? '—'), class: 'num' },
+            { title: 'Storage used', cell: (p) => usage.get(p.project_id) },
             { title: 'Created', cell: (p) => time(p.creation_time) },
           ],
           items,
