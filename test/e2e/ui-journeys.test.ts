@@ -173,6 +173,7 @@ describe('the journeys', () => {
     await snap('06-robot-secret');
     await shown.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('cell', { name: robot.name, exact: true }).waitFor();
+    expect(await page.getByRole('dialog').count()).toBe(0);
     expect(await page.content()).not.toContain(robot.secret);
     await snap('07-robots');
   });
@@ -299,6 +300,30 @@ describe('the journeys', () => {
     await expect
       .poll(async () => ((await (await api('/projects/journey')).json()) as { metadata: Record<string, string> }).metadata)
       .toMatchObject({ public: 'true', auto_scan: 'true', prevent_vul: 'true', severity: 'critical', enable_content_trust_cosign: 'false' });
+  });
+
+  test('long lists page through the API (X-Total-Count), and Escape closes a dialog', async () => {
+    const admin = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;
+    for (let i = 0; i < 16; i++) {
+      const made = await fetch(`${server.url}/api/v2.0/projects`, {
+        method: 'POST',
+        headers: { authorization: admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ project_name: `bulk-${String(i).padStart(2, '0')}` }),
+      });
+      expect(made.status).toBe(201);
+    }
+    await page.goto(`${server.url}/harbor/projects`);
+    await page.getByText('1–15 of 17').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(15);
+    await page.getByRole('button', { name: 'Next ›' }).click();
+    await page.getByText('16–17 of 17').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(2);
+    await page.getByRole('searchbox', { name: 'Filter projects by name' }).fill('bulk-1');
+    await page.getByText('1–6 of 6').waitFor();
+    await page.getByRole('button', { name: 'New project' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
   });
 
   test('at a 390 px phone width and in dark mode, the pages still fit', async () => {

@@ -183,7 +183,14 @@ export function confirmDialog(message: string, confirmLabel: string): Promise<bo
 /** An informational dialog with only a close button (the robot secret, shown once). */
 export function infoDialog(title: string, ...content: Child[]): HTMLDialogElement {
   const dialog = h('dialog', { 'aria-label': title });
-  const close = h('button', { type: 'button', class: 'primary', onclick: () => dialog.close() }, 'Close');
+  const close = h('button', {
+    type: 'button',
+    class: 'primary',
+    onclick: () => {
+      dialog.close();
+      dialog.remove();
+    },
+  }, 'Close');
   append(dialog, [h('h2', null, title), content, h('div', { class: 'actions' }, close)]);
   // Whatever it showed goes with it: nothing secret stays in the page once closed.
   dialog.addEventListener('close', () => dialog.remove());
