@@ -29,14 +29,21 @@ describe('format', () => {
 });
 
 describe('router', () => {
-  route('/test/projects/:project/repositories/:repo*/artifacts/:digest', () => undefined);
+  // The repository first, as the portal's modules register them: the artifact must still win.
   route('/test/projects/:project/repositories/:repo*', () => undefined);
+  route('/test/projects/:project/repositories/:repo*/artifacts/:digest', () => undefined);
+  route('/test/projects/:project/:tab', () => undefined);
 
   test('repository names with slashes round-trip through portal paths', () => {
     const path = paths.repository('team', 'apps/web server').replace('/harbor/', '/test/');
     expect(match(path)?.params).toEqual({ project: 'team', repo: 'apps/web server' });
     const artifact = paths.artifact('team', 'apps/web', 'sha256:abc').replace('/harbor/', '/test/');
     expect(match(artifact)?.params).toEqual({ project: 'team', repo: 'apps/web', digest: 'sha256:abc' });
+  });
+
+  test('a project tab is not mistaken for a repository, nor a repository for a tab', () => {
+    expect(match('/test/projects/team/members')?.params).toEqual({ project: 'team', tab: 'members' });
+    expect(match('/test/projects/team/repositories/app')?.params).toEqual({ project: 'team', repo: 'app' });
   });
 
   test('an unknown path matches nothing', () => {

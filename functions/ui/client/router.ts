@@ -7,6 +7,8 @@ interface Route {
   pattern: RegExp;
   names: string[];
   page: Page;
+  /** Characters of the path that are not parameters: the more, the more specific the route. */
+  literal: number;
 }
 
 const routes: Route[] = [];
@@ -21,11 +23,15 @@ export function route(path: string, page: Page): void {
     names.push(name);
     return rest ? '(.+?)' : '([^/]+)';
   });
-  routes.push({ pattern: new RegExp(`^${source}/?$`), names, page });
+  routes.push({ pattern: new RegExp(`^${source}/?$`), names, page, literal: path.replace(/:[a-z]+\*?/g, '').length });
 }
 
+/**
+ * The most specific route matching `path`, whatever order modules registered them in: a
+ * repository (`:repo*`) would otherwise swallow its own artifacts' paths.
+ */
 export function match(path: string): { page: Page; params: Record<string, string> } | null {
-  for (const candidate of routes) {
+  for (const candidate of [...routes].sort((a, b) => b.literal - a.literal)) {
     const found = candidate.pattern.exec(path);
     if (!found) continue;
     const params: Record<string, string> = {};
