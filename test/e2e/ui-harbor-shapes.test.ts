@@ -77,6 +77,14 @@ const history = [
   { created: '2026-11-19T09:00:01Z', created_by: '/bin/sh -c #(nop)  CMD ["sh"]', empty_layer: true },
 ];
 
+const sbom = {
+  spdxVersion: 'SPDX-2.3',
+  packages: [
+    { name: 'openssl', versionInfo: '3.0.11-1' },
+    { name: 'libc6', versionInfo: '2.36-9' },
+  ],
+};
+
 let server: RegistryServer;
 let browser: Browser;
 let page: Page;
@@ -117,6 +125,7 @@ beforeAll(async () => {
   await page.route(`${api}/team%252Fapp/artifacts/*/additions/vulnerabilities`, (route) => fixture(route, vulnerabilities));
   await page.route(`${api}/team%252Fapp/artifacts/*/additions/build_history`, (route) => fixture(route, history));
   await page.route(`${api}/team%252Fapp/artifacts/*/tags/*`, (route) => fixture(route, null));
+  await page.route(`${api}/team%252Fapp/artifacts/*/additions/sbom`, (route) => fixture(route, sbom));
 
   await page.goto(`${server.url}/harbor/sign-in`);
   await page.getByLabel('Username').fill('admin');
@@ -176,11 +185,14 @@ describe('pages drawn from Harbor-shaped answers', () => {
     const vulnerabilityIds = () => page.locator('table:has(caption:text("Vulnerabilities")) td[data-label="ID"]').allTextContents();
     await expect.poll(vulnerabilityIds).toEqual(['CVE-2024-0001', 'CVE-2024-0002', 'CVE-2024-0003']);
     expect(await page.locator('td[data-label="Fixed in"]').allTextContents()).toEqual(['3.0.13-1', '2.36-9+deb12u4', 'no fix yet']);
-    await page.getByRole('button', { name: 'Package' }).click();
+    const vulnerabilityTable = page.locator('table:has(caption:text("Vulnerabilities"))');
+    await vulnerabilityTable.getByRole('button', { name: 'Package' }).click();
     await expect.poll(vulnerabilityIds).toEqual(['CVE-2024-0002', 'CVE-2024-0001', 'CVE-2024-0003']);
-    expect(await page.locator('th[aria-sort]').textContent()).toBe('Package');
+    expect(await vulnerabilityTable.locator('th[aria-sort]').textContent()).toBe('Package');
     await page.getByText('/bin/sh -c #(nop) ADD file:abc in /').waitFor();
     await page.locator('td[data-label="Kind"]', { hasText: 'cosign' }).waitFor();
+    await page.getByText('SPDX-2.3 document, 2 packages.').waitFor();
+    expect(await page.locator('table:has(caption:text("SBOM packages")) td[data-label="Package"]').allTextContents()).toEqual(['openssl', 'libc6']);
     await page.screenshot({ path: join(shots, '02-artifact.png'), fullPage: true });
   });
 

@@ -94,13 +94,10 @@ interface Registry {
   description?: string;
 }
 
+// The providers Berth replicates with (any OCI registry speaks `docker-registry`).
 const registryTypes: [string, string][] = [
-  ['docker-registry', 'Docker Registry (Distribution)'],
-  ['harbor', 'Harbor'],
-  ['docker-hub', 'Docker Hub'],
-  ['aws-ecr', 'AWS ECR'],
-  ['quay', 'Quay'],
-  ['github-ghcr', 'GitHub Container Registry'],
+  ['docker-registry', 'Docker Registry (any OCI distribution registry)'],
+  ['harbor', 'Harbor (or another Berth)'],
 ];
 
 function registriesSection(container: HTMLElement): void {
@@ -134,20 +131,18 @@ function registriesSection(container: HTMLElement): void {
         field('Endpoint URL', h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://registry.example.com' })),
         field('Access ID', h('input', { name: 'access_key', autocomplete: 'off' })),
         field('Access secret', h('input', { name: 'access_secret', type: 'password', autocomplete: 'new-password' })),
-        field('Skip TLS verification', h('input', { name: 'insecure', type: 'checkbox' })),
+        field('Insecure: allow plain HTTP and skip TLS verification', h('input', { name: 'insecure', type: 'checkbox' })),
       ],
       'Create',
       async (form) => {
         const key = valueOf(form, 'access_key');
-        const body = {
-          name: valueOf(form, 'name'),
-          type: valueOf(form, 'type'),
-          url: valueOf(form, 'url'),
-          insecure: checked(form, 'insecure'),
-          ...(key ? { credential: { type: 'basic', access_key: key, access_secret: valueOf(form, 'access_secret') } } : {}),
-        };
-        const ping = await post('/registries/ping', body).then(() => true, () => false);
-        await post('/registries', body);
+        const secret = valueOf(form, 'access_secret');
+        const target = { type: valueOf(form, 'type'), url: valueOf(form, 'url'), insecure: checked(form, 'insecure') };
+        const ping = await post('/registries/ping', { ...target, ...(key ? { credential_type: 'basic', access_key: key, access_secret: secret } : {}) }).then(
+          () => true,
+          () => false,
+        );
+        await post('/registries', { name: valueOf(form, 'name'), ...target, ...(key ? { credential: { type: 'basic', access_key: key, access_secret: secret } } : {}) });
         toast(ping ? 'Endpoint added; it answers.' : 'Endpoint added, but it did not answer a test connection.', ping ? 'ok' : 'error');
         await reload();
       },
@@ -327,7 +322,27 @@ function scannersSection(container: HTMLElement): void {
         await reload();
       },
     );
-  replace(container, toolbar(h('button', { type: 'button', class: 'primary', onclick: create }, 'New scanner')), results);
+  const scanAll = h('div');
+  void loadInto(scanAll, async () => {
+    const current = await get<{ schedule?: { type?: string; cron?: string } }>('/system/scanAll/schedule');
+    const cron = h('input', { name: 'cron', value: current.schedule?.cron ?? '', placeholder: '0 0 3 * * *' });
+    const save: HTMLButtonElement = h('button', { type: 'button', onclick: () => act(save, async () => {
+      const value = cron.value.trim();
+      await put('/system/scanAll/schedule', { schedule: value ? { type: 'Custom', cron: value } : { type: 'None' } });
+    }, 'Schedule saved.') }, 'Save schedule');
+    const now: HTMLButtonElement = h('button', { type: 'button', class: 'primary', onclick: () => act(now, async () => void (await post('/system/scanAll/now')), 'Scanning every artifact.') }, 'Scan all now');
+    return [
+      h('p', null, `Scheduled: ${current.schedule?.type ?? 'None'}${current.schedule?.cron ? ` (${current.schedule.cron})` : ''}`),
+      field('Cron schedule for scanning everything (empty: none)', cron),
+      h('div', { class: 'row-actions' }, save, now),
+    ];
+  });
+  replace(
+    container,
+    toolbar(h('button', { type: 'button', class: 'primary', onclick: create }, 'New scanner')),
+    results,
+    h('section', { class: 'card' }, h('h2', null, 'Scan all artifacts'), scanAll),
+  );
   void reload();
 }
 

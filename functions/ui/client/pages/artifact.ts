@@ -1,4 +1,4 @@
-import { get, post, seg } from '../api.js';
+import { ApiError, get, post, seg } from '../api.js';
 import { act, command, copyButton, emptyState, loadInto, table } from '../components.js';
 import { type Child, h, replace } from '../dom.js';
 import { bytes, severityRank, shortDigest, time } from '../format.js';
@@ -175,11 +175,37 @@ route('/harbor/projects/:project/repositories/:repo*/artifacts/:digest', async (
 
   const accessories = artifact.accessories ?? [];
   void loadInto(sbom, async () => {
-    const sboms = accessories.filter((a) => /sbom/i.test(a.type));
-    const sbomDigest = artifact.sbom_overview?.sbom_digest;
-    if (sboms.length === 0 && !sbomDigest) return emptyState('No SBOM for this artifact.');
-    const digests = sbomDigest ? [sbomDigest, ...sboms.map((s) => s.digest).filter((d) => d !== sbomDigest)] : sboms.map((s) => s.digest);
-    return h('ul', null, digests.map((d) => h('li', null, link(paths.artifact(project, repository, d), h('code', null, shortDigest(d))), copyButton(d, 'Copy digest'))));
+    const url = `${base}/additions/sbom`;
+    let document: { spdxVersion?: string; packages?: { name?: string; versionInfo?: string; supplier?: string }[] } | null = null;
+    try {
+      document = await get(url);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404 && !error.notAvailable)) throw error;
+    }
+    const sboms = accessories.filter((a) => /sbom/i.test(a.type)).map((a) => a.digest);
+    const attached = artifact.sbom_overview?.sbom_digest ? [artifact.sbom_overview.sbom_digest, ...sboms] : sboms;
+    const links = [...new Set(attached)].map((d) => h('li', null, 'Attached SBOM: ', link(paths.artifact(project, repository, d), h('code', null, shortDigest(d))), copyButton(d, 'Copy digest')));
+    if (!document && links.length === 0) return emptyState('No SBOM for this artifact.', h('p', null, 'Scan it to produce one.'));
+    const packages = document?.packages ?? [];
+    return [
+      links.length ? h('ul', null, links) : null,
+      document
+        ? [
+            h('p', null, `${document.spdxVersion ?? 'SPDX'} document, ${packages.length} packages. `, h('a', { href: `/api/v2.0${url}`, download: 'sbom.spdx.json' }, 'Download')),
+            packages.length
+              ? table<{ name?: string; versionInfo?: string }>(
+                  [
+                    { title: 'Package', cell: (p) => p.name ?? '', sort: (a, b) => (a.name ?? '').localeCompare(b.name ?? '') },
+                    { title: 'Version', cell: (p) => p.versionInfo ?? '' },
+                  ],
+                  packages.slice(0, 200),
+                  'SBOM packages',
+                )
+              : null,
+            packages.length > 200 ? h('p', { class: 'muted' }, `The first 200 of ${packages.length}; download the document for all.`) : null,
+          ]
+        : null,
+    ];
   });
 
   void loadInto(signatures, async () => {

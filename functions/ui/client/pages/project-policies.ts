@@ -136,11 +136,82 @@ function retentionSection(container: HTMLElement, project: Project): void {
   });
 }
 
-/** The project's policies: settings (public, content trust, vulnerability prevention), immutability, retention. */
+interface TrustKey {
+  name: string;
+  type: 'public_key' | 'certificate';
+  algorithm?: string;
+  fingerprint?: string;
+  identity?: string;
+  subject?: string;
+  not_after?: string;
+}
+
+/** The keys (cosign) and trust anchors (Notation) the project's content trust verifies against. */
+function trustKeysSection(container: HTMLElement, project: Project): void {
+  const base = `/projects/${seg(project.name)}/trust/keys`;
+  const results = h('div');
+  const reload = () =>
+    loadInto(results, async () => {
+      const keys = await get<TrustKey[]>(base);
+      if (keys.length === 0) return emptyState('No signing keys: enforced content trust lets nothing through until one is added.');
+      return table<TrustKey>(
+        [
+          { title: 'Name', cell: (k) => k.name },
+          { title: 'Kind', cell: (k) => (k.type === 'public_key' ? 'cosign public key' : 'Notation certificate') },
+          { title: 'Algorithm', cell: (k) => k.algorithm ?? '' },
+          { title: 'Fingerprint', cell: (k) => h('code', { class: 'wrap' }, k.fingerprint ?? '') },
+          { title: 'Identity', cell: (k) => k.identity ?? k.subject ?? '' },
+          {
+            title: 'Actions',
+            cell: (k) => {
+              const remove: HTMLButtonElement = h('button', {
+                type: 'button',
+                class: 'danger',
+                'aria-label': `Delete key ${k.name}`,
+                onclick: async () => {
+                  if (!(await confirmDialog(`Stop trusting the key ${k.name}? Images signed only with it can no longer be pulled where content trust is enforced.`, 'Delete'))) return;
+                  await act(remove, async () => {
+                    await del(`${base}/${seg(k.name)}`);
+                    await reload();
+                  }, 'Key deleted.');
+                },
+              }, 'Delete');
+              return remove;
+            },
+          },
+        ],
+        keys,
+        'Signing keys',
+      );
+    });
+  const add = () =>
+    formDialog(
+      'Trust a signing key',
+      [
+        field('Name', h('input', { name: 'name', required: true, autocomplete: 'off' })),
+        field('Kind', select('kind', [['public_key', 'cosign public key (cosign.pub)'], ['certificate', 'Notation trust anchor (certificate)']])),
+        field('PEM', h('textarea', { name: 'pem', rows: 6, required: true, placeholder: '-----BEGIN PUBLIC KEY-----' })),
+        field('Signer identity (certificates only)', h('input', { name: 'identity', autocomplete: 'off' }), 'For example x509.subject: CN=release, or * for any.'),
+      ],
+      'Add key',
+      async (form) => {
+        const kind = valueOf(form, 'kind');
+        const identity = valueOf(form, 'identity');
+        await post(base, { name: valueOf(form, 'name'), [kind]: valueOf(form, 'pem'), ...(kind === 'certificate' && identity ? { identity } : {}) });
+        toast('Key added; signed artifacts are being checked against it.');
+        await reload();
+      },
+    );
+  container.append(h('section', { class: 'card' }, h('h2', null, 'Content trust keys'), h('div', { class: 'toolbar' }, h('button', { type: 'button', onclick: add }, 'Add key')), results));
+  void reload();
+}
+
+/** The project's policies: settings (public, content trust, vulnerability prevention), keys, immutability, retention. */
 export function projectPolicies(container: HTMLElement, project: Project): void {
   replace(container);
   try {
     metadataForm(container, project);
+    trustKeysSection(container, project);
     immutabilitySection(container, project);
     retentionSection(container, project);
   } catch (error) {
