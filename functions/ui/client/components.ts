@@ -222,3 +222,21 @@ export function checked(form: HTMLFormElement, name: string): boolean {
   const control = form.elements.namedItem(name);
   return control instanceof HTMLInputElement && control.checked;
 }
+
+/** A Delete button that asks first, then runs `remove` and reports. */
+export function deleteButton(label: string, question: string, remove: () => Promise<void>, done: string): HTMLButtonElement {
+  const button: HTMLButtonElement = h('button', {
+    type: 'button',
+    class: 'danger',
+    'aria-label': label,
+    onclick: async () => {
+      if (!(await confirmDialog(question, 'Delete'))) return;
+      await act(button, remove, done);
+    },
+  }, 'Delete');
+  return button;
+}
+
+export function toolbar(...children: Child[]): HTMLElement {
+  return h('div', { class: 'toolbar' }, children);
+}
