@@ -238,44 +238,71 @@ export async function collectGarbage(deps: AppDeps, parameters: GcParameters, lo
   }
 
   // Step 3: blobs nothing links. A record left `deleting` by an interrupted pass is finished.
-  let seen = 0;
+  const unlinked: [string, Item][] = [];
   for (const [digest, record] of records) {
-    if (++seen % 256 === 0) await yieldToRequests();
     if (linked.has(digest)) continue;
     const young = ((record.linkedAt as string | undefined) ?? (record.createdAt as string | undefined) ?? '') >= cutoff;
     if (young && record.state !== 'deleting') continue;
-    const size = (record.size as number | undefined) ?? 0;
-    if (!parameters.dryRun && !(await removeBlob(digest, record))) continue;
-    result.blobsDeleted++;
-    result.bytesFreed += size;
+    unlinked.push([digest, record]);
+  }
+  for (let start = 0; start < unlinked.length; start += batch) {
+    await yieldToRequests();
+    const slice = unlinked.slice(start, start + batch);
+    const removed = parameters.dryRun ? slice : await removeBlobs(slice);
+    result.blobsDeleted += removed.length;
+    for (const [, record] of removed) result.bytesFreed += (record.size as number | undefined) ?? 0;
   }
 
-  async function removeBlob(digest: string, record: Item): Promise<boolean> {
-    let marked: Item = record;
-    if (record.state !== 'deleting') {
-      marked = { ...record, state: 'deleting', generation: crypto.randomUUID(), deletingSince: now.toISOString() };
-      try {
-        await table.put(marked, { equals: { generation: (record.generation as string | undefined) ?? null } });
-      } catch (error) {
-        // Linked (or collected) since step 1: it stays.
-        if (error instanceof ConditionFailedError) return false;
-        throw error;
-      }
-    }
-    await deps.blobs.delete(digest);
+  /**
+   * Marks the records `deleting` (on the generation read in step 1: anything linked since makes
+   * its mark fail, and that blob stays), deletes their bytes, removes the records. One
+   * transaction per batch; when one mark fails the batch is marked blob by blob.
+   */
+  async function removeBlobs(slice: [string, Item][]): Promise<[string, Item][]> {
+    const marks = slice.map(([digest, record]): [string, Item, Item] => [
+      digest,
+      record,
+      record.state === 'deleting' ? record : { ...record, state: 'deleting', generation: crypto.randomUUID(), deletingSince: now.toISOString() },
+    ]);
+    const markOp = ([, record, marked]: [string, Item, Item]): WriteOp => ({
+      put: marked,
+      condition: { equals: { generation: (record.generation as string | undefined) ?? null } },
+    });
+    const toMark = marks.filter(([, record]) => record.state !== 'deleting');
+    let marked = marks;
     try {
-      await table.delete(keys.blob(digest), { equals: { generation: marked.generation as string } });
+      if (toMark.length > 0) await table.transact(toMark.map(markOp));
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
+      marked = [];
+      for (const entry of marks) {
+        try {
+          if (entry[1].state !== 'deleting') await table.transact([markOp(entry)]);
+          marked.push(entry);
+        } catch (inner) {
+          // Linked (or collected) since step 1: it stays.
+          if (!(inner instanceof ConditionFailedError)) throw inner;
+        }
+      }
     }
-    return true;
+    await inPool(marked, 16, async ([digest]) => deps.blobs.delete(digest));
+    const removals = marked.map(([digest, , mark]): WriteOp => ({ delete: keys.blob(digest), condition: { equals: { generation: mark.generation as string } } }));
+    try {
+      if (removals.length > 0) await table.transact(removals);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      for (const removal of removals) await table.transact([removal]).catch((inner: unknown) => {
+        if (!(inner instanceof ConditionFailedError)) throw inner;
+      });
+    }
+    return marked.map(([digest, record]) => [digest, record]);
   }
 
   if (!parameters.dryRun) {
     for (const project of projects) {
       const counts = counted.get(project) ?? new Map<string, Item>();
       const stillLinked = linkedIn.get(project) ?? new Map<string, number>();
-      for (const [digest, count] of counts) if (!stillLinked.has(digest)) await quotas.release(project, digest, count);
+      await quotas.releaseAll(project, [...counts].filter(([digest]) => !stillLinked.has(digest)));
       for (const [digest, size] of stillLinked) if (!counts.has(digest)) await quotas.adopt(project, digest, size);
     }
   }

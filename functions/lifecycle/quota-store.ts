@@ -156,6 +156,31 @@ export class QuotaStore {
     }
   }
 
+  /**
+   * `release` for many blobs of one project: a batch at a time in one transaction with the
+   * usage; a batch whose conditions fail is released blob by blob.
+   */
+  async releaseAll(project: string, blobs: [string, Item][]): Promise<void> {
+    for (let start = 0; start < blobs.length; start += 80) {
+      const slice = blobs.slice(start, start + 80);
+      const usage = await this.deps.table.get(usageKey(project));
+      const quota = this.toQuota(project, usage);
+      const size = slice.reduce((sum, [, read]) => sum + ((read.size as number | undefined) ?? 0), 0);
+      try {
+        await this.deps.table.transact([
+          ...slice.map(([digest, read]): WriteOp => ({ delete: refKey(project, digest), condition: { equals: { generation: (read.generation as string | undefined) ?? null } } })),
+          {
+            put: { ...usageKey(project), ...quota, used: Math.max(0, quota.used - size), updatedAt: this.now() },
+            condition: usage ? { equals: { used: quota.used, hard: usage.hard ?? null } } : { exists: false },
+          },
+        ]);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        for (const [digest, read] of slice) await this.release(project, digest, read);
+      }
+    }
+  }
+
   /** Starts counting a blob linked before quotas counted it (garbage collection reconciles). */
   async adopt(project: string, digest: string, size: number): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
