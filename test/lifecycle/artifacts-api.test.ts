@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Basic credentials cost a password hash per request: slow on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 import { hashPassword } from '../../functions/identity/passwords.js';
 import { projectRoles } from '../../functions/identity/rbac.js';
 import { collectGarbage } from '../../functions/lifecycle/gc-sweep.js';

@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Basic credentials cost a password hash per request: slow on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 import { digestOf } from '../../functions/core/digest.js';
 import type { Job, RegistryEvent } from '../../functions/core/jobs.js';
 import { collectGarbage } from '../../functions/lifecycle/gc-sweep.js';
@@ -88,7 +91,7 @@ describe('project quotas', () => {
     const sum = [...after.values()].reduce((total, item) => total + (item.size as number), 0);
     expect((await quotaOf('busy')).used.storage).toBe(sum);
     expect(sum).toBeLessThan(before);
-  });
+  }, 120_000);
 });
 
 describe('immutable tags', () => {
@@ -136,7 +139,7 @@ describe('immutable tags', () => {
     expect((await pushLayers(registry, 'frozen/apps/web', 'v1', [randomBytes(100)], admin)).status).toBe(201);
     expect((await api(`/projects/frozen/immutabletagrules/${rules[0]!.id}`, { method: 'DELETE', headers: admin })).status).toBe(200);
     expect((await api(`/projects/frozen/immutabletagrules/${rules[0]!.id}`, { method: 'DELETE', headers: admin })).status).toBe(404);
-  });
+  }, 120_000);
 
   it('excludes decorations invert a selector, and bad rules are refused', async () => {
     expect(await createProject({ project_name: 'except' })).toBe(201);
@@ -149,5 +152,5 @@ describe('immutable tags', () => {
     const bad = { ...rule('x'), tag_selectors: [{ kind: 'doublestar', decoration: 'sometimes', pattern: 'x' }] };
     expect((await api('/projects/except/immutabletagrules', { method: 'POST', headers: { ...admin, ...json }, body: JSON.stringify(bad) })).status).toBe(400);
     expect((await api('/projects/except/immutabletagrules', { method: 'POST', headers: { ...admin, ...json }, body: '{' })).status).toBe(400);
-  });
+  }, 120_000);
 });
