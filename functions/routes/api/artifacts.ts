@@ -60,7 +60,7 @@ async function asApiError<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const tagSchema = z.object({ name: z.string().check(z.minLength(1)) });
+export const tagSchema = z.object({ name: z.string().check(z.minLength(1)) });
 
 /**
  * Harbor's artifact endpoints: list and get (with tags, references, accessories, scan overview),

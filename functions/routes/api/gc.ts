@@ -13,7 +13,7 @@ const scheduleId = 'gc';
 /** Harbor's schedule types and the cron each stands for (six fields, seconds first). */
 const presetCrons: Record<string, string> = { Hourly: '0 0 * * * *', Daily: '0 0 0 * * *', Weekly: '0 0 0 * * 0' };
 
-const scheduleSchema = z.object({
+export const gcScheduleSchema = z.object({
   schedule: z.optional(
     z.object({
       type: z.enum(['Hourly', 'Daily', 'Weekly', 'Custom', 'Manual', 'None', 'Schedule']),
@@ -30,7 +30,7 @@ const scheduleSchema = z.object({
   ),
 });
 
-type ScheduleBody = z.infer<typeof scheduleSchema>;
+type ScheduleBody = z.infer<typeof gcScheduleSchema>;
 
 function jobParameters(body: ScheduleBody) {
   return {
@@ -114,9 +114,9 @@ export function gcRoutes(): Hono<AppEnv> {
       update_time: meta?.updatedAt,
     });
   });
-  routes.post('/system/gc/schedule', async (c) => setSchedule(c, await parseBody(c, scheduleSchema)));
+  routes.post('/system/gc/schedule', async (c) => setSchedule(c, await parseBody(c, gcScheduleSchema)));
   routes.put('/system/gc/schedule', async (c) => {
-    const body = await parseBody(c, scheduleSchema);
+    const body = await parseBody(c, gcScheduleSchema);
     if (body.schedule?.type === 'Manual') throw apiError(400, 'BAD_REQUEST', 'run a manual collection with POST');
     await setSchedule(c, body);
     return c.body(null, 200);

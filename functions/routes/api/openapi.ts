@@ -1,5 +1,9 @@
 import * as z from 'zod/mini';
+import { immutableRuleSchema } from '../../lifecycle/immutable-rules.js';
+import { tagSchema } from './artifacts.js';
 import { configurationsSchema, ldapPingSchema } from './configurations.js';
+import { gcScheduleSchema } from './gc.js';
+import { quotaUpdateSchema } from './quotas.js';
 import { projectMemberSchema, roleRequestSchema } from './members.js';
 import { projectReqSchema, projectUpdateSchema } from './projects.js';
 import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
@@ -20,6 +24,10 @@ const bodies = {
   RobotSec: robotSecretSchema,
   Configurations: configurationsSchema,
   LdapConf: ldapPingSchema,
+  Tag: tagSchema,
+  GcSchedule: gcScheduleSchema,
+  QuotaUpdate: quotaUpdateSchema,
+  ImmutableRule: immutableRuleSchema,
 } as const;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head';
@@ -88,6 +96,48 @@ const ops: Record<string, Partial<Record<Method, Op>>> = {
     put: { summary: 'Change auth settings: auth_mode and ldap_* (system admin)', body: 'Configurations', ok: 200 },
   },
   '/ldap/ping': { post: { summary: 'Check LDAP settings (system admin)', body: 'LdapConf', ok: 200 } },
+  '/projects/{project_name_or_id}/repositories': { get: { summary: "A project's repositories (q, sort, paged)", ok: 200, params: ['project_name_or_id'], query: ['q', 'sort', 'page', 'page_size'] } },
+  '/projects/{project_name_or_id}/repositories/{repository_name}': {
+    get: { summary: 'A repository (name encoded twice: a%252Fb)', ok: 200, params: ['project_name_or_id', 'repository_name'] },
+    delete: { summary: 'Delete a repository and every artifact in it', ok: 200, params: ['project_name_or_id', 'repository_name'] },
+  },
+  '/projects/{project_name_or_id}/repositories/{repository_name}/artifacts': {
+    get: { summary: 'Artifacts of a repository', ok: 200, params: ['project_name_or_id', 'repository_name'], query: ['with_tag', 'with_label', 'with_scan_overview', 'with_accessory', 'page', 'page_size'] },
+  },
+  '/projects/{project_name_or_id}/repositories/{repository_name}/artifacts/{reference}': {
+    get: { summary: 'An artifact by digest or tag', ok: 200, params: ['project_name_or_id', 'repository_name', 'reference'], query: ['with_tag', 'with_label', 'with_scan_overview', 'with_accessory'] },
+    delete: { summary: 'Delete an artifact (immutable tags refuse: 412)', ok: 200, params: ['project_name_or_id', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name_or_id}/repositories/{repository_name}/artifacts/{reference}/tags': {
+    get: { summary: 'Tags of an artifact', ok: 200, params: ['project_name_or_id', 'repository_name', 'reference'] },
+    post: { summary: 'Add a tag to an artifact', body: 'Tag', ok: 201, params: ['project_name_or_id', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name_or_id}/repositories/{repository_name}/artifacts/{reference}/tags/{tag_name}': {
+    delete: { summary: 'Delete a tag (immutable tags refuse: 412)', ok: 200, params: ['project_name_or_id', 'repository_name', 'reference', 'tag_name'] },
+  },
+  '/repositories': { get: { summary: 'Every repository the caller may read', ok: 200, query: ['q', 'sort', 'page', 'page_size'] } },
+  '/search': { get: { summary: 'Projects and repositories whose name contains q', ok: 200, query: ['q'] } },
+  '/system/gc': { get: { summary: 'Garbage collection history (system admin)', ok: 200, query: ['page', 'page_size'] } },
+  '/system/gc/{gc_id}': { get: { summary: 'One garbage collection run', ok: 200, params: ['gc_id'] } },
+  '/system/gc/{gc_id}/log': { get: { summary: "A run's log (text)", ok: 200, params: ['gc_id'] } },
+  '/system/gc/schedule': {
+    get: { summary: 'The garbage collection schedule', ok: 200 },
+    post: { summary: 'Run now (type Manual) or set a schedule; parameters dry_run, delete_untagged, grace_seconds', body: 'GcSchedule', ok: 201 },
+    put: { summary: 'Change the schedule (Hourly, Daily, Weekly, Custom cron, None)', body: 'GcSchedule', ok: 200 },
+  },
+  '/quotas': { get: { summary: 'Storage quotas of projects (system admin)', ok: 200, query: ['reference', 'reference_id', 'sort', 'page', 'page_size'] } },
+  '/quotas/{id}': {
+    get: { summary: "A project's quota", ok: 200, params: ['id'] },
+    put: { summary: 'Change the hard limit (system admin)', body: 'QuotaUpdate', ok: 200, params: ['id'] },
+  },
+  '/projects/{project_name_or_id}/immutabletagrules': {
+    get: { summary: 'Immutable tag rules of a project', ok: 200, params: ['project_name_or_id'] },
+    post: { summary: 'Add an immutable tag rule', body: 'ImmutableRule', ok: 201, params: ['project_name_or_id'] },
+  },
+  '/projects/{project_name_or_id}/immutabletagrules/{immutable_rule_id}': {
+    put: { summary: 'Change an immutable tag rule', body: 'ImmutableRule', ok: 200, params: ['project_name_or_id', 'immutable_rule_id'] },
+    delete: { summary: 'Delete an immutable tag rule', ok: 200, params: ['project_name_or_id', 'immutable_rule_id'] },
+  },
 };
 
 /** The OpenAPI 3.1 document served at `/api/v2.0/openapi.json`. */

@@ -8,7 +8,7 @@ import { apiError, idParam, identityOf, paginate, parseBody, principalOf, requir
 /** A hard limit: -1 (none) or a positive number of bytes, as Harbor accepts. */
 export const storageLimit = z.int().check(z.refine((value) => value === -1 || value > 0, 'storage must be -1 (unlimited) or a positive number of bytes'));
 
-const updateSchema = z.object({ hard: z.object({ storage: storageLimit }) });
+export const quotaUpdateSchema = z.object({ hard: z.object({ storage: storageLimit }) });
 
 /** Harbor's `Quota`: its id is the project's. */
 function present(project: Project, quota: Quota) {
@@ -50,7 +50,7 @@ export function quotaRoutes(): Hono<AppEnv> {
   routes.put('/quotas/:id', async (c) => {
     requireSysadmin(c);
     const project = await projectOfQuota(c);
-    const body = await parseBody(c, updateSchema);
+    const body = await parseBody(c, quotaUpdateSchema);
     await new QuotaStore(c.get('deps')).setHard(project.name, body.hard.storage);
     return c.body(null, 200);
   });
