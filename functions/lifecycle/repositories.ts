@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AppDeps } from '../app-env.js';
 import { parseDigest } from '../core/digest.js';
+import { OciError } from '../core/errors.js';
 import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js';
 import { keys } from '../registry/keys.js';
 import { Manifests } from '../registry/manifests.js';
@@ -70,6 +71,13 @@ export class Repositories {
       const items = await this.deps.table.query(keys.repository(name).pk);
       const meta = items.find((item) => item.sk === 'meta');
       if (!meta) return attempt > 0;
+      // Refused whole when an immutable tag holds any of it, rather than half deleted.
+      for (const tag of items.filter((item) => item.sk.startsWith('tag#'))) {
+        for (const capability of this.deps.capabilities ?? []) {
+          const reason = await capability.tagGuard?.(name, tag.sk.slice('tag#'.length));
+          if (reason) throw new OciError('DENIED', reason, { tag: tag.sk.slice('tag#'.length) }, { status: 412 });
+        }
+      }
       const manifestDigests = items.filter((item) => item.sk.startsWith('manifest#')).map((item) => item.sk.slice('manifest#'.length));
       // Accessories and index children first, so nothing is left pointing at a deleted subject.
       const ordered = [...manifestDigests].sort((a, b) => Number(Boolean(items.find((i) => i.sk === `manifest#${b}`)?.subject)) - Number(Boolean(items.find((i) => i.sk === `manifest#${a}`)?.subject)));

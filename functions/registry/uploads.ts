@@ -226,7 +226,10 @@ export class Uploads {
     // commits only if garbage collection has not started removing those bytes since.
     const record = await this.records.current(digest.value);
     // Asked before the bytes become a blob, so a push over a quota stores nothing.
-    const capabilityOps = await this.records.capabilityOps(session.repository, digest.value, size);
+    const capabilityOps = await this.records.capabilityOps(session.repository, digest.value, size).catch(async (error: unknown) => {
+      await this.discard(session);
+      throw error;
+    });
     await this.deps.blobs.commitUpload(session.id, session.state, digest.value);
     const closeSession: WriteOp = { delete: keys.uploadSession(session.id), condition: { equals: { version: session.version } } };
     const linked = await this.records.link(session.repository, digest.value, size, record, {

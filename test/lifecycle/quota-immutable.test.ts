@@ -149,6 +149,12 @@ describe('immutable tags', () => {
     await pushLayers(registry, 'except/app', 'prod', [randomBytes(100)], admin);
     expect((await registry.request('/v2/except/app/manifests/dev-1', { method: 'DELETE', headers: admin })).status).toBe(202);
     expect((await registry.request('/v2/except/app/manifests/prod', { method: 'DELETE', headers: admin })).status).toBe(412);
+    const repository = await api('/projects/except/repositories/app', { method: 'DELETE', headers: admin });
+    expect(repository.status).toBe(412);
+    expect(((await repository.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('PRECONDITION');
+    expect((await registry.request('/v2/except/app/manifests/prod', { headers: admin })).status).toBe(200);
+    // Refused whole: the untagged manifest left by the dev-1 delete is still there too.
+    expect(((await (await api('/projects/except/repositories/app', { headers: admin })).json()) as { artifact_count: number }).artifact_count).toBe(2);
     const bad = { ...rule('x'), tag_selectors: [{ kind: 'doublestar', decoration: 'sometimes', pattern: 'x' }] };
     expect((await api('/projects/except/immutabletagrules', { method: 'POST', headers: { ...admin, ...json }, body: JSON.stringify(bad) })).status).toBe(400);
     expect((await api('/projects/except/immutabletagrules', { method: 'POST', headers: { ...admin, ...json }, body: '{' })).status).toBe(400);

@@ -50,7 +50,7 @@ async function manifestItem(c: Context<AppEnv>, repository: string, items: Item[
 }
 
 /** The registry's refusals in Harbor's shape (immutable tags: 412). */
-async function asApiError<T>(work: () => Promise<T>): Promise<T> {
+export async function asApiError<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

@@ -4,6 +4,7 @@ import type { AppEnv } from '../../app-env.js';
 import { Repositories, numericId, type RepositorySummary } from '../../lifecycle/repositories.js';
 import { subjectOf } from '../../identity/principal.js';
 import type { Project } from '../../identity/stores/project-store.js';
+import { asApiError } from './artifacts.js';
 import { apiError, identityOf, paginate, principalOf, projectFor } from './api-context.js';
 
 /**
@@ -102,7 +103,7 @@ export function repositoryRoutes(): Hono<AppEnv> {
   routes.delete('/projects/:project_name_or_id/repositories/:repository_name', async (c) => {
     const project = await projectFor(c, 'delete-repository');
     const name = repositoryParam(c, project);
-    const deleted = await new Repositories(c.get('deps')).delete(name, subjectOf(principalOf(c)) || undefined);
+    const deleted = await asApiError(() => new Repositories(c.get('deps')).delete(name, subjectOf(principalOf(c)) || undefined));
     if (!deleted) throw apiError(404, 'NOT_FOUND', `repository ${name} not found`);
     return c.body(null, 200);
   });
