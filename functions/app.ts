@@ -6,7 +6,7 @@ import { BlobLinks } from './registry/blob-links.js';
 import { Manifests } from './registry/manifests.js';
 import { PullGates } from './registry/pull-gates.js';
 import { Uploads } from './registry/uploads.js';
-import { v2App } from './routes/v2/index.js';
+import { v2App } from './routes/v2/route-table.js';
 
 /**
  * The one Hono app every runtime serves (Lambda, the Node server, the upload service). Entry
