@@ -8,34 +8,8 @@ import type { PullGates } from './registry/pull-gates.js';
 import type { Uploads } from './registry/uploads.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Table } from './ports/table.js';
-
-/** How this deployment of the registry behaves; each entry point fills it from its own settings. */
-export interface RegistryConfig {
-  /**
-   * Largest request body this runtime can take (API Gateway + Lambda: about 6 MB after base64).
-   * Undefined means unlimited (the Node server and the upload service).
-   */
-  maxRequestBytes?: number;
-  /**
-   * Absolute base URL of the upload service (`https://uploads.example.com`). When set, upload
-   * sessions are handed to it: `POST .../blobs/uploads/` answers a Location on that host.
-   */
-  uploadServiceUrl?: string;
-  /**
-   * Secret that signs upload-service tokens (see core/upload-token.ts). Required with
-   * `uploadServiceUrl`; the Lambda API and the upload service must share it.
-   */
-  uploadTokenSecret?: Uint8Array;
-  /** Seconds a presigned blob download URL stays valid. */
-  downloadUrlTtlSeconds: number;
-  /** Seconds an idle upload session lives before it expires. */
-  uploadSessionTtlSeconds: number;
-}
-
-export const defaultRegistryConfig: RegistryConfig = {
-  downloadUrlTtlSeconds: 300,
-  uploadSessionTtlSeconds: 24 * 60 * 60,
-};
+import type { StreamingFastPath } from './routes/v2/http.js';
+import type { RegistryConfig } from './registry/registry-deps.js';
 
 /** Everything the app needs from the outside world; only entry points build these. */
 export interface AppDeps {
@@ -47,6 +21,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Users, projects, tokens and RBAC. Absent: the registry is open to anyone (the embedded default). */
   identity?: Identity;
+  /** The runtime's streaming fast path (the Node entry points give adapters/node/node-streams.ts). */
+  fastPath?: StreamingFastPath;
   /** The capabilities beside the registry (entry/compose.ts); their pull gates guard manifest GETs. */
   capabilities?: readonly Capability[];
 }

@@ -6,7 +6,7 @@ import { FsBlobStore } from '../../functions/adapters/local/fs-blob-store.js';
 import { TableJobQueue } from '../../functions/adapters/local/table-job-queue.js';
 import { createApp } from '../../functions/app.js';
 import type { AppDeps, AppEnv } from '../../functions/app-env.js';
-import { defaultRegistryConfig } from '../../functions/app-env.js';
+import { defaultRegistryConfig } from '../../functions/registry/registry-deps.js';
 import { Identity, type IdentityOptions, bootstrapIdentity } from '../../functions/identity/identity.js';
 import { hashPassword } from '../../functions/identity/passwords.js';
 import { projectRoles, type ProjectRole } from '../../functions/identity/rbac.js';

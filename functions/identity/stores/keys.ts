@@ -18,6 +18,7 @@ import { indexPartitions, partitions } from '../../table-layout.js';
  * | `config#auth`              | `config`                  | auth mode and LDAP settings               |
  * | `config#signing-keys`      | `keys`                    | the token signing key set                 |
  * | `config#counter`           | `<kind>`                  | last numeric id handed out per kind       |
+ * | `config#identity`          | `config`                  | marker: identity has been on (stays on)   |
  * | `throttle#<login name>`    | `login`                   | failed logins in the current window (TTL) |
  *
  * Index gsi1 lists what the API pages through (eventually consistent, which lists tolerate):
@@ -36,6 +37,7 @@ export const keys = {
   robotId: (id: number) => ({ pk: `${partitions.robotId}${id}`, sk: 'robot' }),
   authConfig: { pk: `${partitions.config}auth`, sk: 'config' },
   signingKeys: { pk: `${partitions.config}signing-keys`, sk: 'keys' },
+  identityOn: { pk: `${partitions.config}identity`, sk: 'config' },
   counter: (kind: string) => ({ pk: `${partitions.config}counter`, sk: kind }),
   throttle: (login: string) => ({ pk: `${partitions.throttle}${login}`, sk: 'login' }),
 } as const;
