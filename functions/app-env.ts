@@ -7,6 +7,7 @@ import type { Manifests } from './registry/manifests.js';
 import type { PullGates } from './registry/pull-gates.js';
 import type { Uploads } from './registry/uploads.js';
 import type { JobQueue } from './ports/job-queue.js';
+import type { Metrics } from './ops/metrics.js';
 import type { Table } from './ports/table.js';
 import type { StreamingFastPath } from './routes/v2/http.js';
 import type { RegistryConfig } from './registry/registry-deps.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Users, projects, tokens and RBAC. Absent: the registry is open to anyone (the embedded default). */
   identity?: Identity;
+  /** Where the runtime's metrics go (Prometheus on Node, CloudWatch on Lambda); none in tests. */
+  metrics?: Metrics;
   /** The runtime's streaming fast path (the Node entry points give adapters/node/node-streams.ts). */
   fastPath?: StreamingFastPath;
   /** The capabilities beside the registry (entry/compose.ts); their pull gates guard manifest GETs. */
@@ -35,6 +38,10 @@ export interface AppEnv {
     /** Path parameters of the matched v2 route (name, reference, digest, uuid). */
     params: Record<string, string>;
     registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks; pullGates: PullGates };
+    /** The matched route for logs and metrics (v2: the spec's endpoint id). */
+    route?: string;
+    /** Set when a response went out through the fast path: what was sent. */
+    sent?: { status: number; bytes?: number };
     /** Who is calling, for audit events; set by the access layer when there is one. */
     actor?: string;
     /** The authenticated caller, when identity is on. */

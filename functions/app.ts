@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from './app-env.js';
+import { observe } from './ops/observe.js';
+import { opsRoutes } from './routes/api/ops.js';
 import { mountIdentity } from './routes/mount-identity.js';
 import { renderError } from './routes/render-error.js';
 import { BlobLinks } from './registry/blob-links.js';
@@ -23,9 +25,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use(async (c, next) => {
     c.set('deps', deps);
     c.set('registry', registry);
-    c.set('requestId', c.req.header('x-request-id') ?? crypto.randomUUID());
     await next();
   });
+  app.use(observe());
+  // Answered with identity on or off, and before the management API's authentication.
+  app.route('/api/v2.0', opsRoutes());
+  const exposition = deps.metrics?.exposition?.bind(deps.metrics);
+  if (exposition) {
+    app.get('/metrics', async () => {
+      const { contentType, body } = await exposition();
+      return new Response(body, { headers: { 'content-type': contentType } });
+    });
+  }
   if (deps.identity) mountIdentity(app);
   app.route('/v2', v2App());
   app.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));

@@ -37,6 +37,8 @@ export const partitions = {
   schedule: 'schedule#',
   /** lifecycle/audit-capability.ts: audit records of registry events */
   audit: 'audit#',
+  /** ops/health.ts: read by the health check, never written */
+  health: 'health#',
 } as const;
 
 /** Partition prefixes of index gsi1 (its own namespace). */

@@ -5,6 +5,8 @@ import { type Config, loadConfig } from '../config.js';
 import { prepareDataDir, lockDataDir } from '../ops/data-dir.js';
 import { listen } from '../ops/http-server.js';
 import { logger, setLogLevel } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { PrometheusMetrics } from '../ops/prometheus-metrics.js';
 import { StartupError, exitOnStartupError } from '../ops/startup-error.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { compose } from './compose.js';
@@ -71,6 +73,19 @@ async function awsBackend(config: Config): Promise<Backend> {
   };
 }
 
+/** The dispatch, with each job's outcome counted. */
+function countedJobs(worker: JobHandler, metrics: Metrics): JobHandler {
+  return async (job) => {
+    try {
+      await worker(job);
+      metrics.job(job.kind, 'ok');
+    } catch (error) {
+      metrics.job(job.kind, 'failed');
+      throw error;
+    }
+  };
+}
+
 /** Runs `task` every `ms` (and at once with `now`), logging failures; returns the stop. */
 function every(ms: number, task: () => Promise<unknown>, now = false): () => void {
   const run = () => void task().catch((error: unknown) => logger.error('periodic task failed', { error: error as Error }));
@@ -89,7 +104,11 @@ async function main(): Promise<void> {
     setLogLevel(config.BERTH_LOG_LEVEL);
     const backend = config.BERTH_BACKEND === 'aws' ? await awsBackend(config) : await localBackend(config);
     backend.deps.fastPath = nodeStreams;
-    const { app, worker } = await compose(backend.deps, config);
+    const metrics = new PrometheusMetrics(backend.deps.queue);
+    backend.deps.metrics = metrics;
+    const composed = await compose(backend.deps, config);
+    const { app } = composed;
+    const worker = countedJobs(composed.worker, metrics);
     running = await listen(app.fetch, {
       port: config.PORT ?? 5000,
       hostname: config.HOST ?? '0.0.0.0',

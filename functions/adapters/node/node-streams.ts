@@ -17,6 +17,7 @@ export const nodeStreams: StreamingFastPath = {
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (!outgoing || !isNodeReadable(source)) return null;
     outgoing.writeHead(status, headers);
+    c.set('sent', { status, ...(headers['Content-Length'] ? { bytes: Number(headers['Content-Length']) } : {}) });
     source.on('error', (error) => outgoing.destroy(error as Error));
     outgoing.on('close', () => source.destroy());
     source.pipe(outgoing);
