@@ -29,9 +29,12 @@ export interface RunningServer {
  */
 export async function listen(fetch: (request: Request, env: unknown) => Response | Promise<Response>, options: ListenOptions): Promise<RunningServer> {
   const tls = options.tls ? readTls(options.tls) : undefined;
-  const server = (
-    tls ? createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: tls }) : createAdaptorServer({ fetch })
-  ) as Server;
+  let server: Server;
+  try {
+    server = (tls ? createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: tls }) : createAdaptorServer({ fetch })) as Server;
+  } catch (error) {
+    throw new StartupError(`BERTH_TLS_CERT and BERTH_TLS_KEY must be a PEM certificate and its private key (${(error as Error).message})`);
+  }
   let inFlight = 0;
   let idle: (() => void) | undefined;
   server.on('request', (_request, response) => {

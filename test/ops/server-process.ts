@@ -21,6 +21,14 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', BERTH_LOG_LEVEL: 'warn', ...extra };
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills every server a test started and did not stop (a failed assertion skips its stop). */
+export function killLeftovers(): void {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  live.clear();
+}
+
 export interface ServerProcess {
   child: ChildProcess;
   /** The URL from the start line. */
@@ -33,6 +41,7 @@ export interface ServerProcess {
 /** Starts `command` (default the compiled server) and resolves once it has printed its URL. */
 export async function startServer(env: NodeJS.ProcessEnv, command: string[] = [process.execPath, 'dist/server.js']): Promise<ServerProcess> {
   const child = spawn(command[0]!, command.slice(1), { cwd: repoRoot, env: { ...env, BERTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
