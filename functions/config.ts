@@ -52,6 +52,7 @@ export const variables = {
   BERTH_TLS_KEY: { schema: text(), doc: 'PEM private key file of BERTH_TLS_CERT' },
   BERTH_SHUTDOWN_TIMEOUT: { schema: integer(0, 3600), doc: 'seconds SIGTERM waits for requests in flight (default 10)' },
   BERTH_LOG_LEVEL: { schema: z.optional(z.enum(['debug', 'info', 'warn', 'error', 'silent'])), doc: 'least level logged (default info; access lines are info)' },
+  POWERTOOLS_SERVICE_NAME: { schema: text(), doc: 'service name on every log line (default `berth`; the CDK app names each function)' },
   AWS_REGION: { schema: text(), doc: 'AWS region (SDK standard; default us-east-1)' },
   AWS_DEFAULT_REGION: { schema: text(), doc: 'AWS region when AWS_REGION is unset (SDK standard)' },
   AWS_ENDPOINT_URL: { schema: url(), doc: 'one endpoint for every AWS service (LocalStack, moto)' },

@@ -6,6 +6,7 @@ import { DynamoDbTable } from '../adapters/aws/dynamodb-table.js';
 import { outboxOp } from '../adapters/aws/outbox.js';
 import type { AppDeps } from '../app-env.js';
 import { type Config, loadConfig } from '../config.js';
+import { configureLogging } from '../ops/logger.js';
 import { compose } from './compose.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 import { readAwsEnv } from './aws-env.js';
@@ -54,6 +55,7 @@ function createApiDeps(settings: Config): AppDeps {
  */
 export async function createApiHandler(env: Record<string, string | undefined> = process.env): Promise<ApiHandler> {
   const config = loadConfig(env);
+  configureLogging(config);
   const { app } = await compose(createApiDeps(config), config);
   // Every response body goes back base64-encoded: manifests must reach the client byte for byte,
   // and a text round trip through the runtime would drop a byte order mark.

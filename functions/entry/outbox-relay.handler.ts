@@ -1,7 +1,7 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { relayStreamRecords, type OutboxStreamRecord } from '../adapters/aws/outbox.js';
 import { loadConfig } from '../config.js';
-import { logger } from '../ops/logger.js';
+import { configureLogging, logger } from '../ops/logger.js';
 import { createAwsDeps } from './aws-deps.js';
 
 type RelayHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
@@ -12,7 +12,9 @@ type RelayHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchRespons
  * (ReportBatchItemFailures), so the stream retries from the first of them.
  */
 export function createRelayHandler(env: Record<string, string | undefined> = process.env): RelayHandler {
-  const deps = createAwsDeps(loadConfig(env));
+  const config = loadConfig(env);
+  configureLogging(config);
+  const deps = createAwsDeps(config);
   return async (event) => {
     const failed = await relayStreamRecords(event.Records as OutboxStreamRecord[], deps.table, (job) => deps.queue.enqueue(job), (error) =>
       logger.error('outbox relay failed', { error: error as Error }),

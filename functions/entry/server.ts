@@ -4,7 +4,7 @@ import type { AppDeps } from '../app-env.js';
 import { type Config, loadConfig } from '../config.js';
 import { prepareDataDir, lockDataDir } from '../ops/data-dir.js';
 import { listen } from '../ops/http-server.js';
-import { logger, setLogLevel } from '../ops/logger.js';
+import { configureLogging, logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { PrometheusMetrics } from '../ops/prometheus-metrics.js';
 import { StartupError, exitOnStartupError } from '../ops/startup-error.js';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   let running: Awaited<ReturnType<typeof listen>>;
   try {
     config = loadConfig(process.env);
-    setLogLevel(config.BERTH_LOG_LEVEL);
+    configureLogging(config);
     const backend = config.BERTH_BACKEND === 'aws' ? await awsBackend(config) : await localBackend(config);
     backend.deps.fastPath = nodeStreams;
     const metrics = new PrometheusMetrics(backend.deps.queue);

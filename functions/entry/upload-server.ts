@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { nodeStreams } from '../adapters/node/node-streams.js';
 import { loadConfig } from '../config.js';
 import { listen } from '../ops/http-server.js';
-import { logger, setLogLevel } from '../ops/logger.js';
+import { configureLogging, logger } from '../ops/logger.js';
 import { exitOnStartupError } from '../ops/startup-error.js';
 import { createAwsDeps } from './aws-deps.js';
 import { compose } from './compose.js';
@@ -21,7 +21,7 @@ export async function startUploadServer(
   options: { port?: number; hostname?: string } = {},
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const config = loadConfig(env);
-  setLogLevel(config.BERTH_LOG_LEVEL);
+  configureLogging(config);
   const deps = createAwsDeps(config);
   delete deps.config.maxRequestBytes;
   deps.fastPath = nodeStreams;

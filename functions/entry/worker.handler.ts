@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sweepOutbox } from '../adapters/aws/outbox.js';
 import { sqsBatchHandler } from '../worker/sqs-batch.js';
 import { loadConfig } from '../config.js';
-import { logger } from '../ops/logger.js';
+import { configureLogging, logger } from '../ops/logger.js';
 import { createAwsDeps } from './aws-deps.js';
 import { compose } from './compose.js';
 
@@ -18,6 +18,7 @@ const outboxSweepAgeMs = 5 * 60 * 1000;
  */
 export async function createWorkerHandler(env: Record<string, string | undefined> = process.env): Promise<WorkerHandler> {
   const config = loadConfig(env);
+  configureLogging(config);
   const deps = createAwsDeps(config);
   const { worker } = await compose(deps, config, {
     alsoOnTick: [() => sweepOutbox(deps.table, (job) => deps.queue.enqueue(job), outboxSweepAgeMs)],

@@ -1,20 +1,25 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Config } from '../config.js';
 
 /**
  * The one logger of every runtime: Powertools' Logger writes one JSON line per entry, on Lambda
  * (where CloudWatch indexes the fields) and on Node alike. Use `log`: while a request is being
  * served (`withRequestId`), every line carries its `requestId`, whoever writes it.
  */
-export const logger = new Logger({ serviceName: 'berth' });
+export let logger = new Logger({ serviceName: 'berth' });
 
 const current = new AsyncLocalStorage<string>();
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const levels = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', silent: 'SILENT' } as const;
 
-/** Sets the least level written (BERTH_LOG_LEVEL); `silent` writes nothing. */
-export function setLogLevel(level: LogLevel = 'info'): void {
-  logger.setLogLevel(level === 'silent' ? 'SILENT' : (level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'));
+/**
+ * Applies an entry point's settings, once, before it logs anything: the least level written
+ * (BERTH_LOG_LEVEL) and the service name on every line (POWERTOOLS_SERVICE_NAME, which the CDK
+ * app sets per function).
+ */
+export function configureLogging(config: Pick<Config, 'BERTH_LOG_LEVEL' | 'POWERTOOLS_SERVICE_NAME'>): void {
+  logger = new Logger({ serviceName: config.POWERTOOLS_SERVICE_NAME ?? 'berth', logLevel: levels[config.BERTH_LOG_LEVEL ?? 'info'] });
 }
 
 /** Runs `fn` as part of one request: lines logged meanwhile carry its id. */
