@@ -13,7 +13,7 @@ import { apiVersionHeader } from './v2/http.js';
  */
 export function renderError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof StorageFullError) {
-    console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), message: 'storage full', cause: String(error.cause ?? error.message) }));
+    log.error('storage full', { requestId: c.get('requestId'), cause: String(error.cause ?? error.message) });
     // The distribution spec has no code for it; the management API answers in Harbor's words.
     const code = c.req.path.startsWith('/v2') ? 'UNKNOWN' : 'INSUFFICIENT_STORAGE';
     const body = { errors: [{ code, message: "the registry's storage is full: nothing was changed; retry once space is freed" }] };
