@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestOf, parseDigest } from '../functions/core/digest.js';
+import { loadConfig } from '../functions/config.js';
 import { compose } from '../functions/entry/compose.js';
 import { createLocalDeps } from '../functions/entry/local-deps.js';
 import { collectGarbage } from '../functions/lifecycle/gc-sweep.js';
@@ -29,7 +30,7 @@ const layersPerImage = 4;
 
 const dir = await mkdtemp(join(tmpdir(), 'berth-bench-gc-'));
 const deps = createLocalDeps(dir);
-await compose(deps, {}, { log: () => {} });
+await compose(deps, loadConfig({}));
 const records = new BlobRecords(deps);
 const manifests = new Manifests(deps);
 

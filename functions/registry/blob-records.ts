@@ -1,8 +1,8 @@
-import type { AppDeps } from '../app-env.js';
 import { OciError } from '../core/errors.js';
 import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
 import { keys } from './keys.js';
+import type { RegistryDeps } from './registry-deps.js';
 import { repositoryLinkOps } from './repository-meta.js';
 
 /** How long a link waits for garbage collection to finish removing the same blob. */
@@ -22,7 +22,7 @@ const attempts = 30;
 export class BlobRecords {
   private readonly links: BlobLinks;
 
-  constructor(private readonly deps: AppDeps) {
+  constructor(private readonly deps: RegistryDeps) {
     this.links = new BlobLinks(deps.table);
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../functions/app-env.js';
 import { digestOf } from '../../functions/core/digest.js';
+import { loadConfig } from '../../functions/config.js';
 import { createAwsDeps } from '../../functions/entry/aws-deps.js';
 import { compose } from '../../functions/entry/compose.js';
 import { collectGarbage } from '../../functions/lifecycle/gc-sweep.js';
@@ -17,8 +18,8 @@ let request: (path: string, init?: RequestInit) => Promise<Response>;
 
 beforeAll(async () => {
   stack = await startMotoStack();
-  deps = createAwsDeps({ ...stack.env });
-  const { app } = await compose(deps, {}, { log: () => {} });
+  deps = createAwsDeps(loadConfig({ ...stack.env }));
+  const { app } = await compose(deps, loadConfig({}));
   request = async (path, init) => app.request(`http://registry.test${path}`, init);
 }, 120_000);
 afterAll(async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppDeps } from '../../functions/app-env.js';
 import { digestOf } from '../../functions/core/digest.js';
+import { loadConfig } from '../../functions/config.js';
 import { compose } from '../../functions/entry/compose.js';
 import { createLocalDeps } from '../../functions/entry/local-deps.js';
 import { bytesOf, pushBlob } from '../support/local-app.js';
@@ -16,7 +17,7 @@ type Requester = { request(path: string, init?: RequestInit): Promise<Response> 
 export async function composedRegistry(env: Record<string, string> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
   const deps = createLocalDeps(dir);
-  const { app, worker } = await compose(deps, env, { log: () => {} });
+  const { app, worker } = await compose(deps, loadConfig(env), { notice: () => {} });
   return {
     app,
     deps: deps as AppDeps & typeof deps,
