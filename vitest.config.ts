@@ -11,6 +11,7 @@ export default defineConfig({
           // In-process apps log through Powertools; an access line per request would bury the report.
           env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
           exclude: ['test/e2e/**', '**/node_modules/**'],
+          setupFiles: ['test/support/has-assertions.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },
@@ -22,6 +23,7 @@ export default defineConfig({
           name: 'conformance-auth',
           include: ['test/conformance/**/*.test.ts'],
           env: { CONFORMANCE_AUTH: 'on', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+          setupFiles: ['test/support/has-assertions.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
         },
@@ -33,8 +35,11 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           fileParallelism: false,
-          testTimeout: 300_000,
-          hookTimeout: 180_000,
+          setupFiles: ['test/support/has-assertions.ts'],
+          // Most runs take seconds; a hang should show in two minutes. Tests that move hundreds
+          // of megabytes through a daemon set their own, longer limit.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { Capability } from './capability.js';
 import type { Identity } from './identity/identity.js';
 import type { Principal } from './identity/principal.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Users, projects, tokens and RBAC. Absent: the registry is open to anyone (the embedded default). */
   identity?: Identity;
+  /** The address of the request's peer as the runtime saw it (socket, API Gateway `sourceIp`); entry points inject it. */
+  peerAddress?: (c: Context<AppEnv>) => string | undefined;
   /** Where the runtime's metrics go (Prometheus on Node, CloudWatch on Lambda); none in tests. */
   metrics?: Metrics;
   /** The runtime's streaming fast path (the Node entry points give adapters/node/node-streams.ts). */

@@ -11,6 +11,7 @@ import { compose } from './compose.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 import { readAwsEnv } from './aws-env.js';
 import { DeferredBlobStore, DeferredJobQueue } from './deferred-ports.js';
+import { lambdaPeerAddress } from './peer-address.js';
 
 /**
  * Largest request body the function can take. Lambda refuses a synchronous invocation whose
@@ -46,6 +47,7 @@ function createApiDeps(settings: Config): AppDeps {
       return new SqsJobQueue(new SQSClient(sdkClientConfig(settings)), { short: queueUrl, long: longQueueUrl });
     }, outboxOp),
     config,
+    peerAddress: lambdaPeerAddress,
   };
 }
 

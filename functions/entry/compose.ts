@@ -40,6 +40,7 @@ export async function compose(
   config: Config,
   options: CompositionOptions = {},
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
+  deps.config.trustedProxyHops ??= config.BERTH_TRUSTED_PROXY_HOPS ?? 0;
   const identity = await identityFromConfig(deps.table, config, options.notice);
   if (identity) deps.identity = identity;
   const capabilities = capabilitiesOf(deps, options);

@@ -10,6 +10,8 @@ import { PrometheusMetrics } from '../ops/prometheus-metrics.js';
 import { StartupError, exitOnStartupError } from '../ops/startup-error.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { compose } from './compose.js';
+import { answerClientErrors } from './client-errors.js';
+import { nodePeerAddress } from './peer-address.js';
 
 /**
  * `npm start`: the whole registry in one process. The embedded default keeps everything under
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
     configureLogging(config);
     const backend = config.BERTH_BACKEND === 'aws' ? await awsBackend(config) : await localBackend(config);
     backend.deps.fastPath = nodeStreams;
+    backend.deps.peerAddress = nodePeerAddress;
     const metrics = new PrometheusMetrics(backend.deps.queue);
     backend.deps.metrics = metrics;
     const composed = await compose(backend.deps, config);
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
       hostname: config.HOST ?? '0.0.0.0',
       ...(config.BERTH_TLS_CERT && config.BERTH_TLS_KEY ? { tls: { cert: config.BERTH_TLS_CERT, key: config.BERTH_TLS_KEY } } : {}),
     });
+    answerClientErrors(running.server);
     stops = [...backend.start(worker), every(tickMs, () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date.now()}` }))];
     const auth = backend.deps.identity ? 'auth on' : 'auth OFF: anyone can pull, push and delete';
     logger.info(`berth listening on ${running.url} (${config.BERTH_BACKEND ?? 'local'} backend, ${backend.describe}, ${auth})`, {

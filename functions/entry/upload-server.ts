@@ -7,6 +7,8 @@ import { configureLogging, logger } from '../ops/logger.js';
 import { exitOnStartupError } from '../ops/startup-error.js';
 import { createAwsDeps } from './aws-deps.js';
 import { compose } from './compose.js';
+import { answerClientErrors } from './client-errors.js';
+import { nodePeerAddress } from './peer-address.js';
 
 /**
  * The upload service: the same app on Node (Fargate behind a load balancer) with the AWS
@@ -25,6 +27,7 @@ export async function startUploadServer(
   const deps = createAwsDeps(config);
   delete deps.config.maxRequestBytes;
   deps.fastPath = nodeStreams;
+  deps.peerAddress = nodePeerAddress;
   // Clients reach this host with the upload token in the Location's query; callers that send
   // Authorization instead (skopeo, oras) are checked like anywhere else.
   const { app } = await compose(deps, config);
@@ -35,6 +38,7 @@ export async function startUploadServer(
   });
   // A 10 GB layer on a slow link takes long: let the body stream as long as bytes keep coming.
   running.server.requestTimeout = 0;
+  answerClientErrors(running.server);
   return {
     server: running.server,
     url: running.url.replace('//localhost:', '//127.0.0.1:'),

@@ -23,6 +23,11 @@ export interface RegistryConfig {
   downloadUrlTtlSeconds: number;
   /** Seconds an idle upload session lives before it expires. */
   uploadSessionTtlSeconds: number;
+  /**
+   * Proxies in front of the server that append the address they saw to X-Forwarded-For (0: none,
+   * and the header is ignored). See routes/client-address.ts.
+   */
+  trustedProxyHops?: number;
 }
 
 export const defaultRegistryConfig: RegistryConfig = {

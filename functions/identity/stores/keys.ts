@@ -19,7 +19,8 @@ import { indexPartitions, partitions } from '../../table-layout.js';
  * | `config#signing-keys`      | `keys`                    | the token signing key set                 |
  * | `config#counter`           | `<kind>`                  | last numeric id handed out per kind       |
  * | `config#identity`          | `config`                  | marker: identity has been on (stays on)   |
- * | `throttle#<login name>`    | `login`                   | failed logins in the current window (TTL) |
+ * | `throttle#<login name>`    | `from#<client address>`   | failed logins of a name from an address   |
+ * | `throttle-address#<addr>`  | `failures`                | failed logins from an address (any name)  |
  *
  * Index gsi1 lists what the API pages through (eventually consistent, which lists tolerate):
  * `idx#users` by username, `idx#projects` by project name, `idx#robots` by `<project or *>#<name>`,
@@ -39,7 +40,8 @@ export const keys = {
   signingKeys: { pk: `${partitions.config}signing-keys`, sk: 'keys' },
   identityOn: { pk: `${partitions.config}identity`, sk: 'config' },
   counter: (kind: string) => ({ pk: `${partitions.config}counter`, sk: kind }),
-  throttle: (login: string) => ({ pk: `${partitions.throttle}${login}`, sk: 'login' }),
+  throttle: (login: string, address: string) => ({ pk: `${partitions.throttle}${login}`, sk: `from#${address}` }),
+  throttleAddress: (address: string) => ({ pk: `${partitions.throttleAddress}${address}`, sk: 'failures' }),
 } as const;
 
 export const indexes = {
