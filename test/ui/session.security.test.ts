@@ -105,6 +105,16 @@ describe('POST /c/login', () => {
     expect(own.status).toBe(200);
   });
 
+  test.each([
+    ['multipart/form-data; boundary=x', 'garbage'],
+    ['multipart/form-data', '--x\r\n'],
+    ['application/x-www-form-urlencoded', '%%%'],
+  ])('a form that cannot be read (%s) is a 400, not a 500', async (type, body) => {
+    const response = await t.request('/c/login', { method: 'POST', headers: { 'content-type': type }, body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ errors: [{ code: 'BAD_REQUEST', message: expect.any(String) }] });
+  });
+
   test('refuses a JSON body: the endpoint takes a form, as Harbor’s does', async () => {
     const response = await t.request('/c/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'admin', password: adminPassword }) });
     expect(response.status).toBe(400);
