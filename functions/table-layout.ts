@@ -27,6 +27,8 @@ export const partitions = {
   robotId: 'robot-id#',
   config: 'config#',
   throttle: 'throttle#',
+  /** identity/stores/keys.ts: failed logins from one client address, whatever the name */
+  throttleAddress: 'throttle-address#',
   /** adapters/local/table-job-queue.ts: the embedded queue's pending and dead-lettered jobs */
   queue: 'queue#',
   /** adapters/aws/outbox.ts: jobs committed with a domain write, waiting for the stream relay */

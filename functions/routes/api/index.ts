@@ -23,7 +23,7 @@ export function apiRoutes(): Hono<AppEnv> {
     const identity = c.get('deps').identity!;
     const credentials = parseAuthorization(c.req.header('authorization'));
     if (credentials.scheme === 'basic') {
-      c.set('principal', await loginOrThrow(identity, credentials.login, credentials.password, () => apiError(401, 'UNAUTHORIZED', 'invalid username or password')));
+      c.set('principal', await loginOrThrow(c, identity, credentials.login, credentials.password, () => apiError(401, 'UNAUTHORIZED', 'invalid username or password')));
     } else if (credentials.scheme !== 'none') {
       throw apiError(401, 'UNAUTHORIZED', 'use Basic credentials');
     } else {
