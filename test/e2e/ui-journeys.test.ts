@@ -243,6 +243,28 @@ describe('the journeys', () => {
     await own.close();
   });
 
+  test('a system admin resets another user’s password, and deletes a project', async () => {
+    await page.goto(`${server.url}/harbor/admin/users`);
+    await page.getByRole('button', { name: 'Reset the password of dev1' }).click();
+    await page.getByRole('dialog').getByLabel('New password').fill('Dev1-Reset-Passw0rd');
+    await page.getByRole('dialog').getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Password of dev1 changed.').waitFor();
+    const login = await fetch(`${server.url}/api/v2.0/users/current`, { headers: { authorization: `Basic ${Buffer.from('dev1:Dev1-Reset-Passw0rd').toString('base64')}` } });
+    expect(login.status).toBe(200);
+
+    const made = await fetch(`${server.url}/api/v2.0/projects`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ project_name: 'short-lived' }),
+    });
+    expect(made.status).toBe(201);
+    await page.goto(`${server.url}/harbor/projects/short-lived`);
+    await page.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect((await api('/projects/short-lived')).status).toBe(404);
+  });
+
   test('see the image with its tags and size, then delete a tag', async () => {
     await page.goto(`${server.url}/harbor/projects/journey`);
     const available = (await api('/projects/journey/repositories')).status !== 404;
@@ -279,6 +301,7 @@ describe('the journeys', () => {
       ['/harbor/admin/scanners', '15-admin-scanners'],
       ['/harbor/admin/gc', '16-admin-gc'],
       ['/harbor/admin/cve-allowlist', '17-admin-cve-allowlist'],
+      ['/harbor/admin/audit', '17b-admin-audit'],
       ['/harbor/admin/configuration', '18-admin-configuration'],
     ] as const) {
       await page.goto(`${server.url}${path}`);

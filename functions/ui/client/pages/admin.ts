@@ -2,6 +2,7 @@ import { errorBox } from '../components.js';
 import { h, replace } from '../dom.js';
 import { link, paths, route } from '../router.js';
 import { state } from '../state.js';
+import { auditSection } from './admin-audit.js';
 import { configurationSection } from './admin-configuration.js';
 import { gcSection } from './admin-gc.js';
 import { registriesSection, replicationSection } from './admin-replication.js';
@@ -15,6 +16,7 @@ const sections: [id: string, label: string, draw: (container: HTMLElement) => vo
   ['scanners', 'Scanners', scannersSection],
   ['gc', 'Garbage collection', gcSection],
   ['cve-allowlist', 'CVE allowlist', allowlistSection],
+  ['audit', 'Audit log', auditSection],
   ['configuration', 'Configuration', configurationSection],
 ];
 
