@@ -291,6 +291,24 @@ describe('the journeys', () => {
     await snap('09-artifact');
   });
 
+  test('a system robot made in Administration pulls from any project', async () => {
+    await page.goto(`${server.url}/harbor/admin/robots`);
+    await page.getByRole('button', { name: 'New robot account' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Name', { exact: true }).fill('mirror');
+    await form.getByLabel('Push').uncheck();
+    await form.getByRole('button', { name: 'Create' }).click();
+    const shown = page.getByRole('dialog', { name: 'Robot account created' });
+    const secret = (await shown.locator('code.secret').textContent())!;
+    await snap('17e-admin-robot-secret');
+    await shown.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('cell', { name: 'robot$mirror', exact: true }).waitFor();
+    const inspected = await tools.skopeo(['inspect', '--tls-verify=false', '--creds', `robot$mirror:${secret}`, `docker://${server.host}/journey/app:v1`], { allowFailure: true });
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const pushed = await tools.skopeo(['copy', '--dest-tls-verify=false', '--src-tls-verify=false', '--src-creds', `robot$mirror:${secret}`, '--dest-creds', `robot$mirror:${secret}`, `docker://${server.host}/journey/app:v1`, `docker://${server.host}/journey/app:copy`], { allowFailure: true });
+    expect(pushed.code).not.toBe(0);
+  });
+
   test('every other page draws, with what exists and what does not yet', async () => {
     for (const [path, name] of [
       ['/harbor/projects/journey/policy', '10-policies'],

@@ -6,11 +6,13 @@ import { auditSection } from './admin-audit.js';
 import { configurationSection } from './admin-configuration.js';
 import { gcSection } from './admin-gc.js';
 import { registriesSection, replicationSection } from './admin-replication.js';
+import { systemRobotsSection } from './admin-robots.js';
 import { allowlistSection, scannersSection } from './admin-scanning.js';
 import { usersSection } from './admin-users.js';
 
 const sections: [id: string, label: string, draw: (container: HTMLElement) => void][] = [
   ['users', 'Users', usersSection],
+  ['robots', 'Robot accounts', systemRobotsSection],
   ['registries', 'Registries', registriesSection],
   ['replications', 'Replications', replicationSection],
   ['scanners', 'Scanners', scannersSection],
