@@ -309,6 +309,21 @@ describe('the journeys', () => {
     expect(pushed.code).not.toBe(0);
   });
 
+  test('text from the API is shown as text, never run as markup', async () => {
+    const payload = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+    const made = await fetch(`${server.url}/api/v2.0/users`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'mallory', email: 'mallory@example.test', realname: payload.slice(0, 255), password: 'Mallory-Passw0rd' }),
+    });
+    expect(made.status).toBe(201);
+    await page.goto(`${server.url}/harbor/admin/users`);
+    await page.getByRole('cell', { name: 'mallory', exact: true }).waitFor();
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.getByText(payload).count()).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
   test('every other page draws, with what exists and what does not yet', async () => {
     for (const [path, name] of [
       ['/harbor/projects/journey/policy', '10-policies'],
