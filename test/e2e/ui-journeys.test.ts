@@ -414,6 +414,28 @@ describe('the journeys', () => {
     await snap('23-logged-out');
   });
 
+  test('a session that ends on the server sends the user to sign in, and back where they were', async () => {
+    const other = await browser.newContext();
+    const again = await other.newPage();
+    watch(again);
+    await again.goto(`${server.url}/harbor/sign-in`);
+    await again.getByLabel('Username').fill('admin');
+    await again.getByLabel('Password').fill(adminPassword);
+    await again.getByRole('button', { name: 'Log in' }).click();
+    await again.getByRole('link', { name: 'Administration' }).waitFor();
+    const sid = (await other.cookies()).find((c) => c.name === 'sid')!.value;
+    expect((await fetch(`${server.url}/c/log_out`, { headers: { cookie: `sid=${sid}` } })).status).toBe(200);
+    await again.getByRole('link', { name: 'Administration' }).click();
+    await again.getByRole('heading', { name: 'Log in to Berth' }).waitFor();
+    expect(new URL(again.url()).searchParams.get('next')).toBe('/harbor/admin/users');
+    await again.getByLabel('Username').fill('admin');
+    await again.getByLabel('Password').fill(adminPassword);
+    await again.getByRole('button', { name: 'Log in' }).click();
+    await again.getByRole('heading', { name: 'Administration: Users' }).waitFor();
+    expect(new URL(again.url()).pathname).toBe('/harbor/admin/users');
+    await other.close();
+  });
+
   test('no script error and no CSP violation on any page', () => {
     expect(problems).toEqual([]);
   });
