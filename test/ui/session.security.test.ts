@@ -193,6 +193,20 @@ describe('the session on /api/v2.0', () => {
   });
 });
 
+describe('session lifetime', () => {
+  test('the cookie and the stored session last BERTH_SESSION_HOURS (sessionLifetimeSeconds), 8 hours by default', async () => {
+    const { setCookie } = await login();
+    expect(setCookie).toMatch(/; Max-Age=28800;/);
+    const short = await identityRegistry({ sessionLifetimeSeconds: 3600 });
+    try {
+      const response = await short.request('/c/login', form('admin', adminPassword));
+      expect(response.headers.get('set-cookie')).toMatch(/; Max-Age=3600;/);
+    } finally {
+      await short.cleanup();
+    }
+  });
+});
+
 describe('SessionStore', () => {
   test('a session expires after its lifetime', async () => {
     const start = Date.now();
