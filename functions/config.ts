@@ -28,6 +28,10 @@ export const variables = {
   BERTH_STAGE: { schema: z.optional(z.string()), doc: 'name of the deployed stage (set by the CDK app)' },
   BERTH_PEER_REGIONS: { schema: z.optional(z.string()), doc: 'other regions of the stage, comma-separated (set by the CDK app)' },
   BERTH_DISCOVERY_PREFIX: { schema: z.optional(z.string()), doc: 'SSM parameter prefix where regions publish their endpoints (set by the CDK app)' },
+  BERTH_AUDIT_RETENTION_DAYS: { schema: z.optional(z.string().check(z.regex(/^[0-9]{1,5}$/))), doc: 'days an audit log record is kept; 0 keeps them forever (default 180)' },
+  BERTH_PULL_FLUSH_SECONDS: { schema: z.optional(z.string().check(z.regex(/^[1-9][0-9]{0,3}$/))), doc: 'pull counts are held in memory at most this long before being written (default 10)' },
+  BERTH_EXTERNAL_HOST: { schema: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/))), doc: 'host[:port] clients pull from, for the resource_url of webhook payloads' },
+  BERTH_WEBHOOK_MAX_ATTEMPTS: { schema: z.optional(z.string().check(z.regex(/^[1-9][0-9]?$/))), doc: 'delivery attempts of one webhook notification before it is given up (default 10)' },
 } as const;
 
 export type VariableName = keyof typeof variables;

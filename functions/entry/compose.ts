@@ -3,7 +3,11 @@ import { createApp } from '../app.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { Capability } from '../capability.js';
 import { identityFromEnv } from '../identity/from-env.js';
+import { loadConfig } from '../config.js';
 import { auditCapability } from '../lifecycle/audit-capability.js';
+import { pullStatsCapability } from '../lifecycle/pull-stats.js';
+import { retentionCapability } from '../lifecycle/retention-capability.js';
+import { webhookCapability } from '../lifecycle/webhook-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { registryCapability } from '../registry/registry-capability.js';
 import { schedulesCapability } from '../schedules/schedules-capability.js';
@@ -15,6 +19,8 @@ export interface CompositionOptions {
   alsoOnTick?: (() => Promise<unknown>)[];
   /** Where identity's one-time notices go (the generated admin password). */
   log?: (line: string) => void;
+  /** The environment, for the capabilities' own settings (config.ts). */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -22,9 +28,13 @@ export interface CompositionOptions {
  * Node server, the Lambda API, the workers and the upload service all share.
  */
 export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}): Capability[] {
+  const config = loadConfig(options.env ?? {});
   return [
     registryCapability(deps),
-    auditCapability(deps),
+    auditCapability(deps, config),
+    pullStatsCapability(deps, config),
+    webhookCapability(deps, config),
+    retentionCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
   ];
 }
@@ -41,7 +51,7 @@ export async function compose(
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
   const identity = await identityFromEnv(deps.table, env, options.log);
   if (identity) deps.identity = identity;
-  const capabilities = capabilitiesOf(deps, options);
+  const capabilities = capabilitiesOf(deps, { ...options, env });
   deps.capabilities = capabilities;
   return { app: createApp(deps), worker: dispatch(capabilities, deps.table, deps.now), capabilities };
 }

@@ -69,6 +69,7 @@ const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
 
 async function shutdown(): Promise<void> {
   server.close();
+  await backend.deps.pulls?.flush();
   for (const cleanup of cleanups) await cleanup();
   process.exit(0);
 }
