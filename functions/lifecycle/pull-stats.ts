@@ -100,51 +100,72 @@ export class PullStats implements PullRecorder {
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.oldest = null;
+    // One write per manifest, however many callers and tags pulled it: fewer writers per item.
+    const byManifest = new Map<string, Pending[]>();
+    for (const entry of batch) {
+      const key = `${entry.repository}@${entry.digest}`;
+      byManifest.set(key, [...(byManifest.get(key) ?? []), entry]);
+    }
+    const groups = [...byManifest.values()].flatMap((entries) => chunks(entries, maxEventsPerWrite));
     await Promise.all(
-      batch.map(async (entry) => {
+      groups.map(async (entries) => {
         try {
-          await this.write(entry);
+          await this.write(entries);
         } catch (error) {
           // Kept for the next flush, so a table outage loses no counts.
-          this.add(entry);
-          console.error(JSON.stringify({ level: 'error', message: 'pull statistics flush failed', repository: entry.repository, error: String(error) }));
+          for (const entry of entries) this.add(entry);
+          console.error(JSON.stringify({ level: 'error', message: 'pull statistics flush failed', repository: entries[0]!.repository, error: String(error) }));
         }
       }),
     );
   }
 
-  private async write(entry: Pending): Promise<void> {
-    const key = keys.pulled(entry.repository, entry.digest);
-    for (let attempt = 0; attempt < 10; attempt++) {
+  /** Adds the entries (all of one manifest) to its pulled item, with their events, in one transaction. */
+  private async write(entries: Pending[]): Promise<void> {
+    const { repository, digest } = entries[0]!;
+    const key = keys.pulled(repository, digest);
+    const added = entries.reduce((sum, entry) => sum + entry.count, 0);
+    const last = entries.map((entry) => entry.last.toISOString()).sort().at(-1)!;
+    for (let attempt = 0; attempt < 30; attempt++) {
       const current = await this.deps.table.get(key);
       const count = typeof current?.count === 'number' ? current.count : 0;
       const previous = typeof current?.lastPulledAt === 'string' ? current.lastPulledAt : '';
-      const lastPulledAt = entry.last.toISOString() > previous ? entry.last.toISOString() : previous;
-      const item: Item = { ...key, count: count + entry.count, lastPulledAt };
-      const event: RegistryEvent = {
+      const item: Item = { ...key, count: count + added, lastPulledAt: last > previous ? last : previous };
+      const events = entries.map((entry): RegistryEvent => ({
         version: 1,
         kind: 'registry-event',
         id: crypto.randomUUID(),
         at: entry.last.toISOString(),
         action: 'pull',
-        repository: entry.repository,
-        digest: entry.digest,
+        repository,
+        digest,
         count: entry.count,
         ...(entry.tag ? { tag: entry.tag } : {}),
         ...(entry.actor ? { actor: entry.actor } : {}),
-      };
+      }));
       try {
         await this.deps.table.transact([
           { put: item, condition: current ? { equals: { count } } : { exists: false } },
-          this.deps.queue.enqueueOp(event),
+          ...events.map((event) => this.deps.queue.enqueueOp(event)),
         ]);
         return;
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
+      // Another process flushed the same manifest: step aside for a moment before reading again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
     }
-    throw new Error(`pull count of ${entry.repository}@${entry.digest} kept changing under this flush`);
+    throw new Error(`pull count of ${repository}@${digest} kept changing under this flush`);
   }
+}
+
+/** A transaction holds 100 writes: the pulled item and at most this many events. */
+const maxEventsPerWrite = 50;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
 }
 
 /** The pull statistics of a manifest, or null when it was never pulled (since the counting began). */

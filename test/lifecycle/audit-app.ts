@@ -1,0 +1,64 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compose } from '../../functions/entry/compose.js';
+import { type LocalDeps, createLocalDeps } from '../../functions/entry/local-deps.js';
+import type { Identity } from '../../functions/identity/identity.js';
+import type { JobHandler } from '../../functions/ports/job-queue.js';
+import { adminPassword, basic } from '../support/identity-app.js';
+import { pushImage } from '../support/local-app.js';
+
+export const admin = basic('admin', adminPassword);
+
+/** A clock tests move by hand. */
+export function manualClock(start = '2026-01-10T12:00:00.000Z') {
+  let now = Date.parse(start);
+  return {
+    now: () => new Date(now),
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+/**
+ * The embedded default with identity on, wired by the real composition root (every capability,
+ * the worker's dispatch consuming the queue), in a temporary directory. Tests of the audit log,
+ * webhooks, retention and pull statistics run against it through `app.request`.
+ */
+export async function lifecycleApp(options: { env?: Record<string, string>; now?: () => Date } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
+  const deps: LocalDeps = createLocalDeps(dir);
+  if (options.now) deps.now = options.now;
+  const { app, worker } = await compose(deps, { BERTH_ADMIN_PASSWORD: adminPassword, BERTH_PULL_FLUSH_SECONDS: '3600', ...options.env }, { log: () => {} });
+  deps.queue.start(worker);
+  const identity = deps.identity as Identity;
+  const request = (path: string, init: RequestInit = {}, auth: string | null = admin) =>
+    app.request(`http://berth.test${path}`, { ...init, headers: { ...(auth ? { authorization: auth } : {}), ...(init.headers as Record<string, string>) } });
+  const json = async (path: string, method: string, body: unknown, auth: string | null = admin) =>
+    request(path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, auth);
+  return {
+    app,
+    deps,
+    identity,
+    worker: worker as JobHandler,
+    request,
+    json,
+    /** Pushes a small image as `auth` (admin by default). */
+    push: (repository: string, reference: string, auth: string = admin) => pushImage({ request: (path, init) => request(path, init, auth) }, repository, reference),
+    /** Runs every queued job (and the jobs they enqueue). */
+    drain: () => deps.queue.drain(),
+    /** Writes the pull counts held in memory, then runs the events that makes. */
+    flushPulls: async () => {
+      await deps.pulls!.flush();
+      await deps.queue.drain();
+    },
+    cleanup: async () => {
+      await deps.queue.stop();
+      deps.table.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type LifecycleApp = Awaited<ReturnType<typeof lifecycleApp>>;
