@@ -33,8 +33,22 @@ export async function lifecycleApp(options: { env?: Record<string, string>; now?
   const { app, worker } = await compose(deps, { BERTH_ADMIN_PASSWORD: adminPassword, BERTH_PULL_FLUSH_SECONDS: '3600', ...options.env }, { log: () => {} });
   deps.queue.start(worker);
   const identity = deps.identity as Identity;
-  const request = (path: string, init: RequestInit = {}, auth: string | null = admin) =>
-    app.request(`http://berth.test${path}`, { ...init, headers: { ...(auth ? { authorization: auth } : {}), ...(init.headers as Record<string, string>) } });
+  const send = (path: string, init: RequestInit, authorization: string | null) =>
+    app.request(`http://berth.test${path}`, { ...init, headers: { ...(authorization ? { authorization } : {}), ...(init.headers as Record<string, string>) } });
+  // Registry requests carry a token, fetched once per caller and repository as clients do: Basic
+  // credentials would cost a password hash check on every request.
+  const tokens = new Map<string, string>();
+  const request = async (path: string, init: RequestInit = {}, auth: string | null = admin) => {
+    const repository = /^\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)\//.exec(path)?.[1];
+    if (!auth || !repository) return send(path, init, auth);
+    const key = `${auth} ${repository}`;
+    if (!tokens.has(key)) {
+      const response = await send(`/service/token?service=berth&scope=repository:${repository}:pull,push,delete`, {}, auth);
+      if (response.status !== 200) throw new Error(`no token: ${response.status} ${await response.text()}`);
+      tokens.set(key, ((await response.json()) as { token: string }).token);
+    }
+    return send(path, init, `Bearer ${tokens.get(key)}`);
+  };
   const json = async (path: string, method: string, body: unknown, auth: string | null = admin) =>
     request(path, { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }, auth);
   return {
