@@ -113,6 +113,15 @@ describe('audit log', () => {
     expect((await registry.request('/api/v2.0/audit-logs?sort=username')).status).toBe(400);
   });
 
+  it('is in the OpenAPI document, with retention and webhooks', async () => {
+    const doc = (await (await registry.request('/api/v2.0/openapi.json')).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/audit-logs', '/projects/{project_name_or_id}/logs', '/retentions', '/retentions/{id}/executions', '/projects/{project_name_or_id}/webhook/policies', '/projects/{project_name_or_id}/webhook/jobs']),
+    );
+    expect(doc.components.schemas).toHaveProperty('RetentionPolicy');
+    expect(doc.components.schemas).toHaveProperty('WebhookPolicy');
+  });
+
   it('shows the whole log to system admins only, and a project log to its members', async () => {
     expect((await registry.request('/api/v2.0/audit-logs', {}, dev)).status).toBe(403);
     expect((await registry.request('/api/v2.0/audit-logs', {}, null)).status).toBe(401);

@@ -10,8 +10,8 @@ import { retentionTemplates } from '../../lifecycle/retention-rules.js';
 import { InvalidCronError, nextRun } from '../../schedules/schedule-store.js';
 import { apiError, idParam, identityOf, paginate, parseBody, principalOf, refuse } from './api-context.js';
 
-const executionRequest = z.object({ dry_run: z._default(z.boolean(), false) });
-const stopRequest = z.object({ action: z.literal('stop') });
+export const retentionExecutionSchema = z.object({ dry_run: z._default(z.boolean(), false) });
+export const retentionStopSchema = z.object({ action: z.literal('stop') });
 
 function present(policy: RetentionPolicy) {
   return { id: policy.id, algorithm: policy.algorithm, rules: policy.rules, trigger: policy.trigger, scope: policy.scope };
@@ -135,7 +135,7 @@ export function retentionRoutes(): Hono<AppEnv> {
 
   routes.post('/:id/executions', async (c) => {
     const policy = await policyFor(c, 'update-project');
-    const body = await parseBody(c, executionRequest);
+    const body = await parseBody(c, retentionExecutionSchema);
     const deps = c.get('deps');
     const execution = await services(c).policies.openExecution(policy.id, body.dry_run, 'MANUAL', (id) => [
       deps.queue.enqueueOp({ version: 1, kind: 'retention-run', id: `retention-${policy.id}-run-${id}`, policyId: policy.id, executionId: id, dryRun: body.dry_run }),
@@ -158,7 +158,7 @@ export function retentionRoutes(): Hono<AppEnv> {
 
   routes.patch('/:id/executions/:eid', async (c) => {
     const execution = await executionFor(c, 'update-project');
-    await parseBody(c, stopRequest);
+    await parseBody(c, retentionStopSchema);
     await services(c).policies.finishExecution(execution, 'Stopped');
     return c.body(null, 200);
   });
