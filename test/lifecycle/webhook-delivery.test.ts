@@ -137,6 +137,23 @@ describe('webhooks', () => {
     }
   });
 
+  it('sends an attempt once however many workers pick its job up at the same time', async () => {
+    const receiver = await webhookReceiver();
+    const id = await policy({ name: 'racing', targets: [{ address: receiver.url }], event_types: ['QUOTA_EXCEED'] });
+    try {
+      const { deliveries } = webhookServices(registry.deps);
+      await deliveries.notify({ id: 'race-1', type: 'QUOTA_EXCEED', project: 'hooked', at: clock.now().toISOString(), operator: 'system', eventData: {} });
+      const key = `hooked/${id}/race-1/0`;
+      await Promise.all([deliveries.deliver(key), deliveries.deliver(key), deliveries.deliver(key)]);
+      await registry.drain();
+      expect(receiver.received).toHaveLength(1);
+      expect((await jobs(id))[0]).toMatchObject({ status: 'finished', attempts: 1 });
+    } finally {
+      await receiver.down();
+      await registry.request(`/api/v2.0/projects/hooked/webhook/policies/${id}`, { method: 'DELETE' });
+    }
+  });
+
   it('retries with growing delays, then gives up and says why', async () => {
     const receiver = await webhookReceiver();
     receiver.answer(503);
