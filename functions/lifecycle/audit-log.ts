@@ -11,7 +11,7 @@ import { indexPartitions, partitions } from '../table-layout.js';
  *
  *   pk audit#<project>   sk <op time>#<record id>   operation, resource, resource_type, username,
  *                                                   op_time, project (registry events also keep
- *                                                   action, repository, digest, tag)
+ *                                                   action, repository, digest, tag, actor, count)
  *                        gsi1: audit / <op time>#<record id>   (every record, oldest first)
  *
  * Records of nothing inside a project (logins, users, system robots) go to the partition
@@ -95,6 +95,7 @@ export class AuditLog {
       repository: event.repository,
       digest: event.digest,
       ...(event.tag === undefined ? {} : { tag: event.tag }),
+      ...(event.actor === undefined ? {} : { actor: event.actor }),
       ...(event.count === undefined ? {} : { count: event.count }),
     };
     try {
