@@ -112,7 +112,10 @@ export type NotifyJob = z.infer<typeof notify>;
  * queue, whose worker is sized for them (15-minute Lambda with a matching visibility timeout on
  * AWS, its own lane on one machine), so they never hold up audit records or webhooks.
  */
-export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([]);
+export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([
+  // A project's whole retention run is one job (resumable: finished repositories are skipped).
+  'retention-run',
+]);
 
 export function isLongJob(job: Pick<Job, 'kind'>): boolean {
   return longJobKinds.has(job.kind);

@@ -3,7 +3,7 @@ import type { Capability } from '../capability.js';
 import type { Config } from '../config.js';
 import { projectOf } from '../identity/stores/project-store.js';
 import { defaultDeliverySettings, WebhookDeliveries } from './webhook-deliveries.js';
-import { notificationOfEvent, notificationOfJob } from './webhook-payloads.js';
+import { eventTypeOf, notificationOfEvent, notificationOfJob } from './webhook-payloads.js';
 import { WebhookPolicies } from './webhook-policies.js';
 import { sendWebhook } from './webhook-sender.js';
 
@@ -21,13 +21,16 @@ export function webhookServices(deps: Pick<AppDeps, 'table' | 'queue' | 'now'>, 
  * them (`webhook-delivery`) and retries what failed (`webhook-retry-sweep`).
  */
 export function webhookCapability(deps: AppDeps, config: Partial<Config> = {}): Capability {
-  const { deliveries } = webhookServices(deps, config);
+  const { policies, deliveries } = webhookServices(deps, config);
   const host = config.BERTH_EXTERNAL_HOST;
   return {
     name: 'webhooks',
     onEvent: async (event) => {
-      if (event.action === 'untag') return;
-      const project = deps.identity ? await deps.identity.projects.get(projectOf(event.repository)) : null;
+      const type = eventTypeOf(event);
+      const name = projectOf(event.repository);
+      // Most projects have no policy for most events: one query, and nothing more, decides that.
+      if (!type || !(await policies.list(name)).some((policy) => policy.enabled && policy.event_types.includes(type))) return;
+      const project = deps.identity ? await deps.identity.projects.get(name) : null;
       const notification = notificationOfEvent(event, project ? project.public : true, host);
       if (notification) await deliveries.notify(notification);
     },

@@ -96,8 +96,13 @@ export function auditChanges(): MiddlewareHandler<AppEnv> {
     await next();
     const audit = c.get('deps').audit;
     if (!audit || c.res.status >= 400) return;
-    const entry = await describeChange(c);
-    if (entry) await audit.record(entry);
+    try {
+      const entry = await describeChange(c);
+      if (entry) await audit.record(entry);
+    } catch (error) {
+      // The change is made: answering 500 now would have the client retry something that worked.
+      console.error(JSON.stringify({ level: 'error', message: 'audit record of an API change not written', path: c.req.path, requestId: c.get('requestId'), error: String(error) }));
+    }
   };
 }
 
@@ -105,7 +110,11 @@ export function auditChanges(): MiddlewareHandler<AppEnv> {
 export async function auditLogin(c: Context<AppEnv>, principal: Principal): Promise<void> {
   if (principal.kind === 'anonymous') return;
   const username = subjectOf(principal);
-  await c.get('deps').audit?.record({ operation: 'login', resource: username, resource_type: principal.kind === 'robot' ? 'robot' : 'user', username });
+  try {
+    await c.get('deps').audit?.record({ operation: 'login', resource: username, resource_type: principal.kind === 'robot' ? 'robot' : 'user', username });
+  } catch (error) {
+    console.error(JSON.stringify({ level: 'error', message: 'audit record of a login not written', username, error: String(error) }));
+  }
 }
 
 async function listed(c: Context<AppEnv>, project: string | undefined) {
