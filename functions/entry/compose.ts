@@ -2,8 +2,8 @@ import type { Hono } from 'hono';
 import { createApp } from '../app.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { Capability } from '../capability.js';
-import { identityFromEnv } from '../identity/from-env.js';
 import { loadConfig } from '../config.js';
+import { identityFromEnv } from '../identity/from-env.js';
 import { auditCapability } from '../lifecycle/audit-capability.js';
 import { pullStatsCapability } from '../lifecycle/pull-stats.js';
 import { retentionCapability } from '../lifecycle/retention-capability.js';
@@ -28,7 +28,9 @@ export interface CompositionOptions {
  * Node server, the Lambda API, the workers and the upload service all share.
  */
 export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}): Capability[] {
-  const config = loadConfig(options.env ?? {});
+  const env = options.env ?? {};
+  const lifecycleVariables = ['BERTH_AUDIT_RETENTION_DAYS', 'BERTH_PULL_FLUSH_SECONDS', 'BERTH_WEBHOOK_MAX_ATTEMPTS', 'BERTH_EXTERNAL_HOST'] as const;
+  const config = loadConfig(Object.fromEntries(lifecycleVariables.map((name) => [name, env[name]])));
   return [
     registryCapability(deps),
     auditCapability(deps, config),
@@ -49,6 +51,7 @@ export async function compose(
   env: Record<string, string | undefined>,
   options: CompositionOptions = {},
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
+  deps.config.trustedProxyHops ??= Number(loadConfig({ BERTH_TRUSTED_PROXY_HOPS: env.BERTH_TRUSTED_PROXY_HOPS }).BERTH_TRUSTED_PROXY_HOPS ?? 0);
   const identity = await identityFromEnv(deps.table, env, options.log);
   if (identity) deps.identity = identity;
   const capabilities = capabilitiesOf(deps, { ...options, env });
