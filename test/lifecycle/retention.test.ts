@@ -5,6 +5,7 @@ import { ScheduleStore } from '../../functions/schedules/schedule-store.js';
 import { addMember, addUser, basic, userPassword } from '../support/identity-app.js';
 import { bytesOf } from '../support/local-app.js';
 import { type LifecycleApp, lifecycleApp, manualClock } from './audit-app.js';
+import { webhookReceiver } from './webhook-receiver.js';
 
 const minute = 60_000;
 const day = 24 * 60 * minute;
@@ -210,6 +211,39 @@ describe('tag retention', () => {
     // A policy without a cron has no schedule.
     await registry.json(`/api/v2.0/retentions/${policyId}`, 'PUT', { rules: [rule('always', undefined)], scope: { level: 'project', ref: projectId } });
     expect(await schedules.get(`retention-${policyId}`)).toBeNull();
+  });
+
+  it('tells the project\'s webhooks what a run removed (TAG_RETENTION)', async () => {
+    const receiver = await webhookReceiver();
+    try {
+      const hook = await registry.json('/api/v2.0/projects/kept/webhook/policies', 'POST', { name: 'retention', targets: [{ address: receiver.url }], event_types: ['TAG_RETENTION'] });
+      expect(hook.status).toBe(201);
+      await registry.push('kept/told', 'a');
+      clock.advance(minute);
+      await registry.push('kept/told', 'b');
+      await registry.json(`/api/v2.0/retentions/${policyId}`, 'PUT', { rules: [rule('latestPushedK', 1, 'told')], scope: { level: 'project', ref: projectId } });
+      const execution = await run(true);
+      await registry.drain();
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]!.body).toMatchObject({
+        type: 'TAG_RETENTION',
+        operator: 'retention',
+        event_data: {
+          retention: {
+            project_name: 'kept',
+            retention_policy_id: policyId,
+            execution_id: execution.id,
+            dry_run: true,
+            result: 'SUCCESS',
+            total: 2,
+            retained: 1,
+            deleted_artifact: [expect.objectContaining({ repository: 'kept/told', tag: 'a', status: 'DRY_RUN' })],
+          },
+        },
+      });
+    } finally {
+      await receiver.down();
+    }
   });
 
   it('answers bad input and other callers as Harbor does', async () => {
