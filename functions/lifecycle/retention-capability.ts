@@ -30,13 +30,20 @@ export function retentionServices(deps: AppDeps, immutable?: ImmutableTags) {
  * `immutable` answers which tags immutable tag rules protect; such tags are never removed.
  */
 export function retentionCapability(deps: AppDeps, immutable?: ImmutableTags): Capability {
-  const { policies, runner } = retentionServices(deps, immutable);
+  const { policies, runner, unschedule } = retentionServices(deps, immutable);
   return {
     name: 'retention',
     jobs: {
       'retention-run': async (job) => {
         const policy = await policies.get(job.policyId);
         if (!policy) return;
+        // The project it was made for is gone (perhaps replaced by another of the same name): the
+        // policy keeps nothing and deletes nothing any more.
+        const project = deps.identity ? await deps.identity.projects.get(policy.project) : null;
+        if (deps.identity && project?.id !== policy.scope.ref) {
+          await unschedule(policy.id);
+          return;
+        }
         const execution =
           job.executionId === undefined ? await policies.executionForJob(policy.id, job.id) : await policies.execution(policy.id, job.executionId);
         if (!execution || execution.status !== 'Running') return;

@@ -32,10 +32,13 @@ export function webhookCapability(deps: AppDeps, config: Partial<Config> = {}): 
       if (!type || !(await policies.list(name)).some((policy) => policy.enabled && policy.event_types.includes(type))) return;
       const project = deps.identity ? await deps.identity.projects.get(name) : null;
       const notification = notificationOfEvent(event, project ? project.public : true, host);
-      if (notification) await deliveries.notify(notification);
+      if (notification) await deliveries.notify(notification, project?.id);
     },
     jobs: {
-      notify: (job) => deliveries.notify(notificationOfJob(job)),
+      notify: async (job) => {
+        const project = deps.identity ? await deps.identity.projects.get(job.project) : null;
+        await deliveries.notify(notificationOfJob(job), project?.id);
+      },
       'webhook-delivery': (job) => deliveries.deliver(job.task),
       'webhook-retry-sweep': async () => {
         await deliveries.sweep();

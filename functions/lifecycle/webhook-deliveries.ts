@@ -116,9 +116,15 @@ export class WebhookDeliveries {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** Creates the tasks of a notification for every enabled policy of its project that wants it. */
-  async notify(notification: Notification): Promise<void> {
-    const policies = (await this.policies.list(notification.project)).filter((p) => p.enabled && p.event_types.includes(notification.type));
+  /**
+   * Creates the tasks of a notification for every enabled policy of its project that wants it.
+   * `projectId`, when known, is the project's id now: policies left by a deleted project of the
+   * same name (made for another id) are not the new project's and hear nothing.
+   */
+  async notify(notification: Notification, projectId?: number): Promise<void> {
+    const policies = (await this.policies.list(notification.project)).filter(
+      (p) => p.enabled && p.event_types.includes(notification.type) && (projectId === undefined || p.projectId === projectId),
+    );
     const now = this.now().toISOString();
     for (const policy of policies) {
       for (const [index] of policy.targets.entries()) {

@@ -94,6 +94,12 @@ export class WebhookPolicies {
 
   /** Creates a policy; WebhookNameTakenError when the name is taken in the project. */
   async create(project: { name: string; id: number }, input: WebhookPolicyInput, creator: string): Promise<WebhookPolicy> {
+    // A name still held by a policy of a deleted project of the same name is free again.
+    const claim = await this.table.get(nameKey(project.name, input.name));
+    const holder = claim ? await this.get(project.name, claim.id as number) : null;
+    if (claim && (!holder || holder.projectId !== project.id)) {
+      await this.table.transact([{ delete: nameKey(project.name, input.name), condition: { equals: { id: claim.id! } } }, { delete: policyKey(project.name, claim.id as number) }]);
+    }
     const id = await nextId(this.table, 'webhook-policy');
     const at = this.now().toISOString();
     const policy: WebhookPolicy = { ...input, id, project: project.name, projectId: project.id, creator, createdAt: at, updatedAt: at };

@@ -277,3 +277,29 @@ describe('tag retention', () => {
     expect(metadata.templates.map((t) => t.rule_template)).toEqual(['latestPushedK', 'latestPulledN', 'nDaysSinceLastPush', 'nDaysSinceLastPull', 'always']);
   });
 });
+
+describe('retention of a deleted project', () => {
+  it('is not applied to a new project of the same name', async () => {
+    const registry = await lifecycleApp();
+    try {
+      const first = await registry.json('/api/v2.0/projects', 'POST', { project_name: 'phoenix' });
+      const firstId = Number(first.headers.get('location')!.split('/').pop());
+      const created = await registry.json('/api/v2.0/retentions', 'POST', {
+        rules: [rule('latestPushedK', 0)],
+        trigger: { kind: 'Schedule', settings: { cron: '0 0 * * * *' } },
+        scope: { level: 'project', ref: firstId },
+      });
+      expect(created.status).toBe(201);
+      const policyId = Number(created.headers.get('location')!.split('/').pop());
+      expect((await registry.request('/api/v2.0/projects/phoenix', { method: 'DELETE' })).status).toBe(200);
+      expect((await registry.json('/api/v2.0/projects', 'POST', { project_name: 'phoenix' })).status).toBe(201);
+      await registry.push('phoenix/app', 'v1');
+      await registry.worker({ version: 1, kind: 'retention-run', id: `retention-${policyId}@later`, policyId });
+      await registry.drain();
+      expect((await registry.request('/v2/phoenix/app/manifests/v1')).status).toBe(200);
+      expect(await new ScheduleStore(registry.deps.table, registry.deps.queue).get(`retention-${policyId}`)).toBeNull();
+    } finally {
+      await registry.cleanup();
+    }
+  });
+});

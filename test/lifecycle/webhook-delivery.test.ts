@@ -287,3 +287,29 @@ describe('webhook policies API', () => {
     expect((await registry.request('/api/v2.0/projects/hooks/webhook/jobs')).status).toBe(400);
   });
 });
+
+describe('webhooks of a deleted project', () => {
+  it('are not inherited by a new project of the same name', async () => {
+    const registry = await lifecycleApp();
+    const receiver = await webhookReceiver();
+    try {
+      expect((await registry.json('/api/v2.0/projects', 'POST', { project_name: 'reborn' })).status).toBe(201);
+      const hook = { name: 'old', targets: [{ address: receiver.url }], event_types: ['PUSH_ARTIFACT'] };
+      expect((await registry.json('/api/v2.0/projects/reborn/webhook/policies', 'POST', hook)).status).toBe(201);
+      expect((await registry.request('/api/v2.0/projects/reborn', { method: 'DELETE' })).status).toBe(200);
+      expect((await registry.json('/api/v2.0/projects', 'POST', { project_name: 'reborn' })).status).toBe(201);
+      await registry.push('reborn/app', 'v1');
+      await registry.drain();
+      expect(receiver.received).toEqual([]);
+      expect(await (await registry.request('/api/v2.0/projects/reborn/webhook/policies')).json()).toEqual([]);
+      // Its name is free for the new project's own policy, which does hear pushes.
+      expect((await registry.json('/api/v2.0/projects/reborn/webhook/policies', 'POST', hook)).status).toBe(201);
+      await registry.push('reborn/app', 'v2');
+      await registry.drain();
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      await receiver.down();
+      await registry.cleanup();
+    }
+  });
+});

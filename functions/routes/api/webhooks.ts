@@ -92,7 +92,8 @@ export function webhookRoutes(): Hono<AppEnv> {
   const admin = (c: Context<AppEnv>) => projectFor(c, 'update-project');
   async function policyOf(c: Context<AppEnv>, project: Project): Promise<WebhookPolicy> {
     const policy = await services(c).policies.get(project.name, idParam(c, 'id'));
-    if (!policy) throw apiError(404, 'NOT_FOUND', `webhook policy ${c.req.param('id')} not found`);
+    // A policy of a deleted project that had the same name is not this project's.
+    if (!policy || policy.projectId !== project.id) throw apiError(404, 'NOT_FOUND', `webhook policy ${c.req.param('id')} not found`);
     return policy;
   }
 
@@ -103,7 +104,8 @@ export function webhookRoutes(): Hono<AppEnv> {
 
   routes.get('/:project_name_or_id/webhook/policies', async (c) => {
     const project = await admin(c);
-    return c.json(paginate(c, await services(c).policies.list(project.name)).map(present));
+    const policies = (await services(c).policies.list(project.name)).filter((policy) => policy.projectId === project.id);
+    return c.json(paginate(c, policies).map(present));
   });
 
   routes.post('/:project_name_or_id/webhook/policies', async (c) => {
@@ -145,7 +147,7 @@ export function webhookRoutes(): Hono<AppEnv> {
     const raw = new URL(c.req.url).searchParams.get('policy_id') ?? '';
     if (!/^[1-9][0-9]{0,15}$/.test(raw)) throw apiError(400, 'BAD_REQUEST', 'policy_id is required');
     const policy = await services(c).policies.get(project.name, Number(raw));
-    if (!policy) throw apiError(404, 'NOT_FOUND', `webhook policy ${raw} not found`);
+    if (!policy || policy.projectId !== project.id) throw apiError(404, 'NOT_FOUND', `webhook policy ${raw} not found`);
     const tasks = await services(c).deliveries.tasksOf(project.name, policy.id);
     const status = new URL(c.req.url).searchParams.get('status');
     return c.json(paginate(c, tasks.map(presentJob).filter((job) => !status || job.status === status)));
