@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../functions/config.js';
 import { compose } from '../../functions/entry/compose.js';
 import { type LocalDeps, createLocalDeps } from '../../functions/entry/local-deps.js';
 import type { Identity } from '../../functions/identity/identity.js';
@@ -30,7 +31,7 @@ export async function lifecycleApp(options: { env?: Record<string, string>; now?
   const dir = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
   const deps: LocalDeps = createLocalDeps(dir);
   if (options.now) deps.now = options.now;
-  const { app, worker } = await compose(deps, { BERTH_ADMIN_PASSWORD: adminPassword, BERTH_PULL_FLUSH_SECONDS: '3600', ...options.env }, { log: () => {} });
+  const { app, worker } = await compose(deps, loadConfig({ BERTH_ADMIN_PASSWORD: adminPassword, BERTH_PULL_FLUSH_SECONDS: '3600', ...options.env }), { notice: () => {} });
   deps.queue.start(worker);
   const identity = deps.identity as Identity;
   const send = (path: string, init: RequestInit, authorization: string | null) =>
