@@ -22,7 +22,7 @@ export async function identityFromConfig(
 ): Promise<Identity | undefined> {
   const password = config.BERTH_ADMIN_PASSWORD;
   if (config.BERTH_AUTH === 'off') {
-    // Only a warning hangs on this read: a table that cannot answer yet must not stop the start.
+    // Only a warning depends on it: a table that cannot be read now must not stop the process.
     if (await identityWasOn(table).catch(() => false)) {
       notice('BERTH_AUTH=off: identity was on for this registry and is now OFF; anyone can pull, push and delete', { auth: 'off' });
     }
