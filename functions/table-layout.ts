@@ -45,6 +45,12 @@ export const partitions = {
   immutable: 'immutable#',
   /** lifecycle/gc-runs.ts: garbage collection runs (history and log) */
   gc: 'gc#',
+  /** lifecycle/webhook-policies.ts: a project's webhook policies */
+  webhookPolicy: 'webhook-policy#',
+  /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */
+  webhookTask: 'webhook-task#',
+  /** lifecycle/retention-policies.ts: retention policies, their executions and tasks */
+  retention: 'retention#',
   /** ui/session-store.ts: portal sessions, keyed by a hash of the cookie's id (TTL) */
   session: 'session#',
   /** ops/health.ts: read by the health check, never written */
@@ -71,4 +77,6 @@ export const indexPartitions = {
   blobs: 'blobs#',
   /** lifecycle/gc-runs.ts: every garbage collection run, newest last */
   gcRuns: 'gcruns',
+  /** lifecycle/webhook-deliveries.ts: webhook tasks waiting for a retry, by due time */
+  webhookRetries: 'webhook-retries',
 } as const;

@@ -15,10 +15,8 @@ const registryEvent = z.object({
    * push: a manifest was stored (with `tag` when pushed by tag; `previousDigest` when that moved
    * the tag). untag: a tag was deleted. delete: a manifest was deleted (with every tag it had).
    * pull: manifests were read (`count` pulls since the last flush, aggregated in memory).
-   * quota-exceeded: a blob push was refused because the project's storage quota would be exceeded
-   * (`digest` the blob, `size` its bytes, `detail` the message the client got); nothing changed.
    */
-  action: z.enum(['push', 'untag', 'delete', 'pull', 'quota-exceeded']),
+  action: z.enum(['push', 'untag', 'delete', 'pull']),
   repository: z.string().check(z.minLength(1)),
   digest: z.string().check(z.minLength(1)),
   tag: z.optional(z.string()),
@@ -30,7 +28,6 @@ const registryEvent = z.object({
   subject: z.optional(z.string()),
   size: z.optional(z.number()),
   count: z.optional(z.number()),
-  detail: z.optional(z.string()),
   actor: z.optional(z.string()),
   at: z.string(),
 });
@@ -63,18 +60,79 @@ const scheduleTick = z.object({
   id: z.string().check(z.minLength(1)),
 });
 
-export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick, gcSweep]);
+/** Run retention policy `policyId` as execution `executionId` (lifecycle/retention-runner.ts). */
+const retentionRun = z.object({
+  version: z.literal(1),
+  kind: z.literal('retention-run'),
+  id: z.string().check(z.minLength(1)),
+  policyId: z.number(),
+  /** Absent when a schedule fired: the run then opens its own execution. */
+  executionId: z.optional(z.number()),
+  dryRun: z.optional(z.boolean()),
+});
+
+/**
+ * A notification for webhook policies that is not a registry event, enqueued by the capability
+ * that knows of it: `QUOTA_EXCEED` (quotas), `SCANNING_COMPLETED` / `SCANNING_FAILED` (scanning),
+ * `REPLICATION` (replication). `payload` becomes Harbor's `event_data` as given (see
+ * docs/lifecycle-policies.md for what each kind carries); `id` must be unique per occurrence,
+ * since webhook deliveries are de-duplicated on it.
+ */
+const notify = z.object({
+  version: z.literal(1),
+  kind: z.literal('notify'),
+  id: z.string().check(z.minLength(1)),
+  eventType: z.enum(['QUOTA_EXCEED', 'QUOTA_WARNING', 'SCANNING_COMPLETED', 'SCANNING_FAILED', 'SCANNING_STOPPED', 'REPLICATION', 'TAG_RETENTION']),
+  /** The project whose webhook policies hear of it. */
+  project: z.string().check(z.minLength(1)),
+  operator: z.optional(z.string()),
+  at: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+/** One attempt (or a retry) at delivering webhook task `task` (lifecycle/webhook-deliveries.ts). */
+const webhookDelivery = z.object({
+  version: z.literal(1),
+  kind: z.literal('webhook-delivery'),
+  id: z.string().check(z.minLength(1)),
+  /** The task's key: `<policy id>/<event id>/<target index>`. */
+  task: z.string().check(z.minLength(1)),
+});
+
+/** Enqueue the webhook retries now due (scheduled every 30 s while any policy exists). */
+const webhookRetrySweep = z.object({
+  version: z.literal(1),
+  kind: z.literal('webhook-retry-sweep'),
+  id: z.string().check(z.minLength(1)),
+});
+
+export const jobSchema = z.discriminatedUnion('kind', [
+  registryEvent,
+  deleteBlob,
+  scheduleTick,
+  retentionRun,
+  notify,
+  webhookDelivery,
+  webhookRetrySweep,
+  gcSweep,
+]);
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];
 export type RegistryEvent = z.infer<typeof registryEvent>;
+export type NotifyJob = z.infer<typeof notify>;
 
 /**
  * Kinds that may run for minutes (copying or scanning a multi-GB image): they go to the long-job
  * queue, whose worker is sized for them (15-minute Lambda with a matching visibility timeout on
  * AWS, its own lane on one machine), so they never hold up audit records or webhooks.
  */
-export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>(['gc-sweep']);
+export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([
+  // A garbage collection pass reads every repository: minutes on a large registry (resumable).
+  'gc-sweep',
+  // A project's whole retention run is one job (resumable: finished repositories are skipped).
+  'retention-run',
+]);
 
 export function isLongJob(job: Pick<Job, 'kind'>): boolean {
   return longJobKinds.has(job.kind);

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../app-env.js';
 import { OciError } from '../core/errors.js';
-import type { RegistryEvent } from '../core/jobs.js';
+import type { Job } from '../core/jobs.js';
 import { projectOf } from '../identity/stores/project-store.js';
 import { ConditionFailedError, type Item, type Key, type WriteOp } from '../ports/table.js';
 import { partitions } from '../table-layout.js';
@@ -38,7 +38,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export class QuotaStore {
-  constructor(private readonly deps: Pick<AppDeps, 'table' | 'queue' | 'now'>) {}
+  constructor(private readonly deps: Pick<AppDeps, 'table' | 'queue' | 'now' | 'identity'>) {}
 
   private now(): string {
     return (this.deps.now?.() ?? new Date()).toISOString();
@@ -82,8 +82,8 @@ export class QuotaStore {
   /**
    * The writes that account a blob being linked into `repository`: a fresh generation on the
    * project's count of it, or a new count and the usage grown by its size. Refuses (403 DENIED,
-   * Harbor's message) a new blob that would take the usage over the hard limit, and reports it as
-   * a `quota-exceeded` event.
+   * Harbor's message) a new blob that would take the usage over the hard limit, and tells webhooks
+   * (a `notify` job of type QUOTA_EXCEED).
    */
   async linkOps(repository: string, digest: string, size: number): Promise<WriteOp[]> {
     const project = projectOf(repository);
@@ -96,7 +96,7 @@ export class QuotaStore {
       const message =
         `Quota exceeded when processing the request of adding ${formatBytes(size)} of storage resource, which when updated to current usage of ` +
         `${formatBytes(quota.used)} will exceed the configured upper limit of ${formatBytes(quota.hard)}.`;
-      await this.report(repository, digest, size, message);
+      await this.report(repository, digest, message.slice(message.indexOf('adding')));
       throw new OciError('DENIED', message, { needed: size, used: quota.used, limit: quota.hard });
     }
     return [
@@ -108,20 +108,24 @@ export class QuotaStore {
     ];
   }
 
-  private async report(repository: string, digest: string, size: number, detail: string): Promise<void> {
-    const event: RegistryEvent = {
+  private async report(repository: string, digest: string, message: string): Promise<void> {
+    const project = projectOf(repository);
+    const isPublic = (await this.deps.identity?.projects.get(project))?.public ?? false;
+    const job: Job = {
       version: 1,
-      kind: 'registry-event',
-      id: crypto.randomUUID(),
+      kind: 'notify',
+      id: `quota-${project}-${crypto.randomUUID()}`,
+      eventType: 'QUOTA_EXCEED',
+      project,
       at: this.now(),
-      action: 'quota-exceeded',
-      repository,
-      digest,
-      size,
-      detail,
+      payload: {
+        resources: [{ digest }],
+        repository: { name: repository.slice(project.length + 1), namespace: project, repo_full_name: repository, repo_type: isPublic ? 'public' : 'private' },
+        custom_attributes: { Details: message },
+      },
     };
     // The refusal stands whether or not the report gets through.
-    await this.deps.queue.enqueue(event).catch(() => undefined);
+    await this.deps.queue.enqueue(job).catch(() => undefined);
   }
 
   /** The blobs the project counts, with the generation each was read at (garbage collection). */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // Basic credentials cost a password hash per request: slow on a loaded machine.
 vi.setConfig({ testTimeout: 120_000 });
 import { digestOf } from '../../functions/core/digest.js';
-import type { Job, RegistryEvent } from '../../functions/core/jobs.js';
+import type { Job } from '../../functions/core/jobs.js';
 import { collectGarbage } from '../../functions/lifecycle/gc-sweep.js';
 import { QuotaStore } from '../../functions/lifecycle/quota-store.js';
 import { composedRegistry, pushBlobWith, pushLayers, randomBytes, type ComposedRegistry } from './support.js';
@@ -29,9 +29,9 @@ async function quotaOf(project: string) {
   return (await (await api(`/quotas/${id}`, { headers: admin })).json()) as { id: number; hard: { storage: number }; used: { storage: number } };
 }
 
-/** Registry events waiting in the embedded queue (no worker runs in these tests). */
-async function queued(): Promise<RegistryEvent[]> {
-  return (await registry.deps.table.query('queue#jobs')).map((item) => item.job as unknown as Job).filter((job): job is RegistryEvent => job.kind === 'registry-event');
+/** Notifications waiting in the embedded queue (no worker runs in these tests). */
+async function notifications(): Promise<Job[]> {
+  return (await registry.deps.table.query('queue#jobs')).map((item) => item.job as unknown as Job).filter((job) => job.kind === 'notify');
 }
 
 describe('project quotas', () => {
@@ -56,7 +56,18 @@ describe('project quotas', () => {
     expect((await registry.request(`/v2/quota/one/blobs/${digestOf(big)}`, { method: 'HEAD', headers: admin })).status).toBe(404);
     expect(await registry.deps.blobs.stat(digestOf(big))).toBeNull();
     expect((await quotaOf('quota')).used.storage).toBe(3000);
-    expect((await queued()).filter((e) => e.action === 'quota-exceeded')).toEqual([expect.objectContaining({ repository: 'quota/one', digest: digestOf(big), size: 8000 })]);
+    expect(await notifications()).toEqual([
+      expect.objectContaining({
+        kind: 'notify',
+        eventType: 'QUOTA_EXCEED',
+        project: 'quota',
+        payload: {
+          resources: [{ digest: digestOf(big) }],
+          repository: { name: 'one', namespace: 'quota', repo_full_name: 'quota/one', repo_type: 'private' },
+          custom_attributes: { Details: expect.stringMatching(/^adding 7\.8 KiB of storage resource/) },
+        },
+      }),
+    ]);
 
     // Raising the limit lets it in.
     const quota = await quotaOf('quota');

@@ -5,6 +5,7 @@ import { loginOrThrow } from '../login.js';
 import { sessionPrincipal } from '../ui/session-auth.js';
 import { apiError } from './api-context.js';
 import { artifactRoutes } from './artifacts.js';
+import { auditChanges, auditLogRoutes } from './audit-logs.js';
 import { configurationRoutes } from './configurations.js';
 import { gcRoutes } from './gc.js';
 import { immutableTagRuleRoutes } from './immutable-tag-rules.js';
@@ -13,9 +14,11 @@ import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
 import { quotaRoutes } from './quotas.js';
 import { repositoryRoutes } from './repositories.js';
+import { retentionRoutes } from './retentions.js';
 import { robotRoutes } from './robots.js';
 import { searchRoutes } from './search.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 /**
  * `/api/v2.0`: the part of Harbor's REST API that identity needs, with Harbor's paths, payloads
@@ -38,6 +41,7 @@ export function apiRoutes(): Hono<AppEnv> {
     }
     await next();
   });
+  api.use(auditChanges());
   api.get('/openapi.json', (c) => c.json(openApiDocument()));
   api.route('/projects', projectRoutes());
   api.route('/projects', memberRoutes());
@@ -50,6 +54,9 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/', gcRoutes());
   api.route('/', quotaRoutes());
   api.route('/', immutableTagRuleRoutes());
+  api.route('/', auditLogRoutes());
+  api.route('/retentions', retentionRoutes());
+  api.route('/projects', webhookRoutes());
   api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   return api;
 }
