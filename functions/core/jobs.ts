@@ -27,7 +27,28 @@ const deleteBlob = z.object({
   digest: z.string().check(z.minLength(1)),
 });
 
-export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob]);
+/**
+ * Plans one execution of a replication policy: lists the source and writes its tasks. A schedule
+ * enqueues it without `executionId`; the first delivery then records the execution.
+ */
+const replicationExecution = z.object({
+  version: z.literal(1),
+  kind: z.literal('replication-execution'),
+  id: z.string().check(z.minLength(1)),
+  policyId: z.int().check(z.positive()),
+  executionId: z.optional(z.int().check(z.positive())),
+});
+
+/** Copies one repository's artifacts (or deletes one) for an execution; may move gigabytes. */
+const replicationTask = z.object({
+  version: z.literal(1),
+  kind: z.literal('replication-task'),
+  id: z.string().check(z.minLength(1)),
+  executionId: z.int().check(z.positive()),
+  taskId: z.int().check(z.positive()),
+});
+
+export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, replicationExecution, replicationTask]);
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];
