@@ -28,6 +28,8 @@ export interface RegistryConfig {
   downloadUrlTtlSeconds: number;
   /** Seconds an idle upload session lives before it expires. */
   uploadSessionTtlSeconds: number;
+  /** Base64 of the 32-byte key sealing remote registry credentials (BERTH_REPLICATION_KEY). */
+  replicationKey?: string;
 }
 
 export const defaultRegistryConfig: RegistryConfig = {

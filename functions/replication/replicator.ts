@@ -19,7 +19,7 @@ export interface ReplicationOptions {
   /** Parallel copies within a task (artifacts, and blobs within an artifact). */
   concurrency: number;
   /** Builds the client for a stored remote registry; the HTTP adapter unless a test swaps it. */
-  connect?: (record: RegistryRecord, secret: string | null) => RemoteRegistry;
+  connect?: (record: Pick<RegistryRecord, 'url' | 'insecure'>, credential: { username: string; password: string } | null) => RemoteRegistry;
 }
 
 type ReplicationJob = Extract<Job, { kind: 'replication-execution' | 'replication-task' }>;
@@ -30,11 +30,8 @@ const accessoryTag = /^sha(?:256|512)-[0-9a-f]{64,128}(?:\.sig|\.att|\.sbom)?$/;
 /** Tasks written per transaction while planning (two items each, well under 100 operations). */
 const planBatch = 40;
 
-export function connectRecord(record: RegistryRecord, secret: string | null): RemoteRegistry {
-  return new HttpRemoteRegistry({
-    url: record.url,
-    ...(record.credential && secret !== null ? { credential: { username: record.credential.accessKey, password: secret } } : {}),
-  });
+export function connectRecord(record: Pick<RegistryRecord, 'url' | 'insecure'>, credential: { username: string; password: string } | null): RemoteRegistry {
+  return new HttpRemoteRegistry({ url: record.url, ...(credential ? { credential } : {}) });
 }
 
 /**
@@ -80,13 +77,22 @@ export class Replicator {
     return this.connect(record);
   }
 
+  get secretBox(): SecretBox | null {
+    return this.options.secretBox;
+  }
+
   async connect(record: RegistryRecord): Promise<RemoteRegistry> {
-    let secret: string | null = null;
+    let credential: { username: string; password: string } | null = null;
     if (record.credential) {
       if (!this.options.secretBox) throw new RemoteRegistryError('no credential key is configured, so stored credentials cannot be opened', false);
-      secret = await this.options.secretBox.open(record.credential.sealedSecret);
+      credential = { username: record.credential.accessKey, password: await this.options.secretBox.open(record.credential.sealedSecret) };
     }
-    return (this.options.connect ?? connectRecord)(record, secret);
+    return this.connectWith(record, credential);
+  }
+
+  /** A client for a registry not (or not yet) stored: ping before create. */
+  connectWith(target: Pick<RegistryRecord, 'url' | 'insecure'>, credential: { username: string; password: string } | null): RemoteRegistry {
+    return (this.options.connect ?? connectRecord)(target, credential);
   }
 
   /** Records a new execution of `policy` and queues its planning; answers at once. */

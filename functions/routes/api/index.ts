@@ -7,6 +7,9 @@ import { configurationRoutes } from './configurations.js';
 import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
+import { registryRoutes } from './registries.js';
+import { replicationExecutionRoutes } from './replication-executions.js';
+import { replicationPolicyRoutes } from './replication-policies.js';
 import { robotRoutes } from './robots.js';
 import { userRoutes } from './users.js';
 
@@ -33,6 +36,9 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());
+  api.route('/registries', registryRoutes());
+  api.route('/replication/policies', replicationPolicyRoutes());
+  api.route('/replication/executions', replicationExecutionRoutes());
   api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   return api;
 }

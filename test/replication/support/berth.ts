@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { createApp } from '../../../functions/app.js';
 import { createLocalDeps, type LocalDeps } from '../../../functions/entry/local-deps.js';
 import { identityFromEnv } from '../../../functions/identity/from-env.js';
-import { AesGcmSecretBox } from '../../../functions/replication/secret-box.js';
-import { Replicator, type ReplicationOptions } from '../../../functions/replication/replicator.js';
+import { replicatorFor } from '../../../functions/replication/replicators.js';
+import type { Replicator, ReplicationOptions } from '../../../functions/replication/replicator.js';
 
 export const adminPassword = 'Admin-Passw0rd';
 export const testKey = Buffer.alloc(32, 7).toString('base64');
@@ -32,9 +32,10 @@ export interface TestBerth {
  * loopback port, in this process: a real HTTP peer for replication, cheap enough for unit tests.
  * Its queue is not started; tests drive the replicator's jobs themselves or start the queue.
  */
-export async function startTestBerth(options: { auth?: boolean; replication?: Partial<ReplicationOptions> } = {}): Promise<TestBerth> {
+export async function startTestBerth(options: { auth?: boolean; worker?: boolean; replication?: Partial<ReplicationOptions> } = {}): Promise<TestBerth> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-repl-'));
   const deps = createLocalDeps(dir);
+  deps.config.replicationKey = testKey;
   if (options.auth) {
     const identity = await identityFromEnv(deps.table, { BERTH_ADMIN_PASSWORD: adminPassword }, () => undefined);
     if (identity) deps.identity = identity;
@@ -52,12 +53,13 @@ export async function startTestBerth(options: { auth?: boolean; replication?: Pa
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   await listen();
   const url = `http://127.0.0.1:${port}`;
-  const replicator = new Replicator(deps, {
-    secretBox: AesGcmSecretBox.fromBase64(testKey),
-    retry: { attempts: 2, baseDelayMs: 10 },
-    concurrency: 4,
-    ...options.replication,
-  });
+  const replicator = replicatorFor(deps, { retry: { attempts: 2, baseDelayMs: 10 }, ...options.replication });
+  if (options.worker) {
+    deps.queue.start(async (job) => {
+      if (job.kind === 'replication-execution' || job.kind === 'replication-task') await replicator.handle(job);
+      else if (job.kind === 'registry-event') await replicator.onEvent(job);
+    });
+  }
   const admin: Record<string, string> = options.auth ? { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } : {};
   return {
     url,
@@ -65,10 +67,10 @@ export async function startTestBerth(options: { auth?: boolean; replication?: Pa
     deps,
     replicator,
     admin,
-    api: (path, init = {}) => app.request(`${url}/api/v2.0${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...init.headers } }),
+    api: async (path, init = {}) => app.request(`${url}/api/v2.0${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...init.headers } }),
     async stop() {
       await close().catch(() => undefined);
-      server.closeAllConnections?.();
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await deps.queue.stop();
       deps.table.close();
       await rm(dir, { recursive: true, force: true });
