@@ -7,6 +7,7 @@ import { ConditionFailedError, type WriteOp } from '../ports/table.js';
 import { copyArtifact, deleteArtifact, StoppedError, type CopyContext, type RetryPolicy } from './copy-artifact.js';
 import { ExecutionStore, type ExecutionRecord, type ExecutionTrigger, type TaskRecord } from './execution-store.js';
 import { compileFilters, destinationRepository } from './filters.js';
+import { replicationKeys } from './keys.js';
 import { LocalRegistry } from './local-registry.js';
 import { PolicyStore, type PolicyRecord } from './policy-store.js';
 import { RegistryStore, type RegistryRecord } from './registry-store.js';
@@ -27,8 +28,8 @@ type ReplicationJob = Extract<Job, { kind: 'replication-execution' | 'replicatio
 /** Tags cosign and the referrers tag schema write next to an image: they travel with it. */
 const accessoryTag = /^sha(?:256|512)-[0-9a-f]{64,128}(?:\.sig|\.att|\.sbom)?$/;
 
-/** Tasks written per transaction while planning (two items each, well under 100 operations). */
-const planBatch = 40;
+/** Tasks written per transaction while planning: two items and one job each, under 100 operations. */
+const planBatch = 30;
 
 export function connectRecord(record: Pick<RegistryRecord, 'url' | 'insecure'>, credential: { username: string; password: string } | null): RemoteRegistry {
   return new HttpRemoteRegistry({ url: record.url, ...(credential ? { credential } : {}) });
@@ -63,10 +64,9 @@ export class Replicator {
     return (this.deps.now?.() ?? new Date()).toISOString();
   }
 
-  /** Writes `ops` and hands `jobs` to the queue once they are written. */
+  /** Writes `ops` and, in the same transaction (the outbox), the jobs that carry them on. */
   private async commit(ops: WriteOp[], jobs: Job[]): Promise<void> {
-    if (ops.length > 0) await this.deps.table.transact(ops);
-    for (const job of jobs) await this.deps.queue.enqueue(job);
+    await this.deps.table.transact([...ops, ...jobs.map((job) => this.deps.queue.enqueueOp(job))]);
   }
 
   /** The client for a stored registry, its credential opened; this Berth for null. */
@@ -170,7 +170,7 @@ export class Replicator {
   }
 
   private async claimScheduled(policy: PolicyRecord, jobId: string): Promise<ExecutionRecord> {
-    const claimKey = { pk: `replication#scheduled-run#${jobId}`, sk: 'execution' };
+    const claimKey = replicationKeys.scheduledRun(jobId);
     const claimed = await this.deps.table.get(claimKey);
     if (claimed) return (await this.executions.getExecution(claimed.executionId as number))!;
     const execution: ExecutionRecord = {
@@ -301,19 +301,20 @@ export class Replicator {
    * regions forwards an image; a loop stops where the destination already holds the digest.
    */
   async onEvent(event: RegistryEvent): Promise<void> {
-    if (event.action !== 'push' && event.action !== 'delete') return;
+    if (event.action !== 'push' && event.action !== 'delete' && event.action !== 'untag') return;
     const policies = (await this.policies.list()).filter(
       (p) => p.enabled && p.trigger.type === 'event_based' && p.srcRegistryId === null && p.destRegistryId !== null,
     );
     for (const policy of policies) {
       const filters = compileFilters(policy.filters);
       if (!filters.repository(event.repository)) continue;
-      const reference = event.tag ?? event.digest;
-      if (event.action === 'delete') {
+      // untag deletes one tag; delete deletes the manifest (and so every tag it had).
+      const reference = event.action === 'delete' ? event.digest : (event.tag ?? event.digest);
+      if (event.action === 'delete' || event.action === 'untag') {
         if (!policy.deletion) continue;
       } else if (event.tag !== undefined) {
         if (!accessoryTag.test(event.tag) && !filters.tag(event.tag)) continue;
-      } else if (!(await this.isReferrer(event.repository, event.digest))) {
+      } else if (event.subject === undefined && !(await this.isReferrer(event.repository, event.digest))) {
         // An untagged manifest travels with the index or tag that names it; a referrer with its subject.
         continue;
       }
@@ -329,14 +330,14 @@ export class Replicator {
         id: await this.executions.allocateTaskId(),
         executionId: execution.id,
         policyId: policy.id,
-        operation: event.action === 'delete' ? 'deletion' : 'copy',
+        operation: event.action === 'push' ? 'copy' : 'deletion',
         srcResource: event.repository,
         dstResource: destinationRepository(event.repository, policy.destNamespace, policy.destNamespaceReplaceCount),
         references: [reference],
         status: 'Pending',
       };
       // Claimed per event and policy: a redelivered event starts nothing twice.
-      const claim: WriteOp = { put: { pk: `replication#event-run#${event.id}#${policy.id}`, sk: 'execution', executionId: execution.id, expiresAt: Math.floor(Date.now() / 1000) + 7 * 24 * 3600 }, condition: { exists: false } };
+      const claim: WriteOp = { put: { ...replicationKeys.eventRun(event.id, policy.id), executionId: execution.id, expiresAt: Math.floor(Date.now() / 1000) + 7 * 24 * 3600 }, condition: { exists: false } };
       try {
         await this.commit(
           [claim, this.executions.executionOp(execution), ...this.executions.taskOps(task)],

@@ -21,7 +21,7 @@ describe('replication with CNCF Distribution', () => {
   let registryId: number;
 
   beforeAll(async () => {
-    [berth, distribution, tools, work] = await Promise.all([startTestBerth({ auth: true, worker: true }), startDistribution({ logLevel: 'warn' }), createContainersTools(), makeTempDir('repl')]);
+    [berth, distribution, tools, work] = await Promise.all([startTestBerth({ auth: true, worker: true }), startDistribution({ logLevel: 'info' }), createContainersTools(), makeTempDir('repl')]);
     for (const project of ['apps', 'mirror']) {
       expect((await berth.api('/projects', { method: 'POST', body: JSON.stringify({ project_name: project }) })).status).toBe(201);
     }

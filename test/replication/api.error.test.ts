@@ -1,4 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { freePort } from '../support/moto.js';
 import { startTestBerth, type TestBerth } from './support/berth.js';
 
 let berth: TestBerth;
@@ -48,7 +56,8 @@ describe('registries: bad input is a 400 in Harbor\'s shape', () => {
   });
 
   test('ping failures say why: refused connection, DNS, and rejected credentials', async () => {
-    const refused = await harborError(await berth.api('/registries/ping', { method: 'POST', body: JSON.stringify({ type: 'harbor', url: 'http://127.0.0.1:1', insecure: true }) }), 400);
+    const closed = await freePort();
+    const refused = await harborError(await berth.api('/registries/ping', { method: 'POST', body: JSON.stringify({ type: 'harbor', url: `http://127.0.0.1:${closed}`, insecure: true }) }), 400);
     expect(refused).toMatch(/connection refused/);
     const dns = await harborError(await berth.api('/registries/ping', { method: 'POST', body: JSON.stringify({ type: 'harbor', url: 'https://no-such-host.invalid' }) }), 400);
     expect(dns).toMatch(/cannot resolve host no-such-host\.invalid/);
@@ -57,6 +66,21 @@ describe('registries: bad input is a 400 in Harbor\'s shape', () => {
       400,
     );
     expect(denied).toMatch(/401/);
+  });
+
+  test('a TLS failure says so: a self-signed certificate is not trusted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_, res) => res.end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const message = await harborError(await berth.api('/registries/ping', { method: 'POST', body: JSON.stringify({ type: 'harbor', url: `https://127.0.0.1:${port}` }) }), 400);
+      expect(message).toMatch(/TLS handshake with 127\.0\.0\.1:\d+ failed: self[- ]signed certificate/);
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

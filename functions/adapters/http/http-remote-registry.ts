@@ -25,8 +25,9 @@ const manifestAccept = [...manifestMediaTypes, 'application/vnd.oci.artifact.man
 
 /** Node's network error codes, in words an operator can act on. */
 function describeNetworkError(url: string, error: unknown): RemoteRegistryError {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code ?? (error as { code?: string }).code ?? '';
+  const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+  // Several addresses tried at once (IPv4 and IPv6) fail as one AggregateError.
+  const code = cause?.code ?? cause?.errors?.[0]?.code ?? (error as { code?: string }).code ?? '';
   const host = new URL(url).host;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new RemoteRegistryError(`cannot resolve host ${new URL(url).hostname} (DNS: ${code})`, code === 'EAI_AGAIN');
   if (code === 'ECONNREFUSED') return new RemoteRegistryError(`connection refused by ${host}`, true);
@@ -243,17 +244,17 @@ export class HttpRemoteRegistry implements RemoteRegistry {
   }
 
   async deleteManifest(repository: string, reference: string): Promise<boolean> {
-    let target = reference;
-    if (!parseDigest(reference)) {
-      // Distribution deletes by digest only; deleting the manifest a tag names removes the tag too.
-      const head = await this.headManifest(repository, reference);
-      if (!head) return false;
-      target = head.digest;
+    const isTag = !parseDigest(reference);
+    if (isTag && !(await this.headManifest(repository, reference))) return false;
+    const response = await this.send('DELETE', `/v2/${repository}/manifests/${reference}`, HttpRemoteRegistry.scope(repository, 'delete'));
+    if (response.status === 404 && !isTag) {
+      await response.body?.cancel();
+      return false;
     }
-    const response = await this.send('DELETE', `/v2/${repository}/manifests/${target}`, HttpRemoteRegistry.scope(repository, 'delete'));
+    // Registries that delete by digest only (Distribution) refuse a tag: deleting the manifest
+    // instead would take every other tag naming it along, so the tag is left and said so.
+    if (!response.ok) throw await errorFrom(response, isTag ? `DELETE tag ${repository}:${reference} (this registry may not delete tags alone)` : `DELETE manifest ${repository}@${reference}`);
     await response.body?.cancel();
-    if (response.status === 404) return false;
-    if (!response.ok) throw await errorFrom(response, `DELETE manifest ${repository}@${target}`);
     return true;
   }
 

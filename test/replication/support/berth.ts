@@ -3,9 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../../functions/app.js';
 import { createLocalDeps, type LocalDeps } from '../../../functions/entry/local-deps.js';
-import { identityFromEnv } from '../../../functions/identity/from-env.js';
+import { compose } from '../../../functions/entry/compose.js';
 import { replicatorFor } from '../../../functions/replication/replicators.js';
 import type { Replicator, ReplicationOptions } from '../../../functions/replication/replicator.js';
 
@@ -17,6 +16,8 @@ export interface TestBerth {
   host: string;
   deps: LocalDeps;
   replicator: Replicator;
+  /** Runs the scheduler once (what the Node server does every 30 s). */
+  tick(): Promise<void>;
   /** `Authorization` for the admin, when auth is on. */
   admin: Record<string, string>;
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -30,17 +31,15 @@ export interface TestBerth {
 /**
  * An embedded Berth (SQLite + files in a temp dir) served by @hono/node-server on a free
  * loopback port, in this process: a real HTTP peer for replication, cheap enough for unit tests.
- * Its queue is not started; tests drive the replicator's jobs themselves or start the queue.
+ * With `worker`, its queue runs the composed worker (replication included), as `npm start` does.
  */
 export async function startTestBerth(options: { auth?: boolean; worker?: boolean; replication?: Partial<ReplicationOptions> } = {}): Promise<TestBerth> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-repl-'));
   const deps = createLocalDeps(dir);
   deps.config.replicationKey = testKey;
-  if (options.auth) {
-    const identity = await identityFromEnv(deps.table, { BERTH_ADMIN_PASSWORD: adminPassword }, () => undefined);
-    if (identity) deps.identity = identity;
-  }
-  const app = createApp(deps);
+  const { app, worker } = await compose(deps, options.auth ? { BERTH_ADMIN_PASSWORD: adminPassword } : {}, { log: () => undefined });
+  const replicator = replicatorFor(deps, { retry: { attempts: 2, baseDelayMs: 10 }, ...options.replication });
+  if (options.worker) deps.queue.start(worker);
   let port = 0;
   let server: ServerType;
   const listen = () =>
@@ -53,13 +52,7 @@ export async function startTestBerth(options: { auth?: boolean; worker?: boolean
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   await listen();
   const url = `http://127.0.0.1:${port}`;
-  const replicator = replicatorFor(deps, { retry: { attempts: 2, baseDelayMs: 10 }, ...options.replication });
-  if (options.worker) {
-    deps.queue.start(async (job) => {
-      if (job.kind === 'replication-execution' || job.kind === 'replication-task') await replicator.handle(job);
-      else if (job.kind === 'registry-event') await replicator.onEvent(job);
-    });
-  }
+  const tick = () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date.now()}` });
   const admin: Record<string, string> = options.auth ? { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } : {};
   return {
     url,
@@ -67,6 +60,7 @@ export async function startTestBerth(options: { auth?: boolean; worker?: boolean
     deps,
     replicator,
     admin,
+    tick,
     api: async (path, init = {}) => app.request(`${url}/api/v2.0${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...init.headers } }),
     async stop() {
       await close().catch(() => undefined);
