@@ -46,9 +46,11 @@ export async function startExecution(berth: TestBerth, policyId: number): Promis
 export async function finished(berth: TestBerth, id: number, timeoutMs = 60_000): Promise<ExecutionView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const view = (await (await berth.api(`/replication/executions/${id}`)).json()) as ExecutionView;
-    if (view.status !== 'InProgress') return view;
-    if (Date.now() > deadline) throw new Error(`execution ${id} still in progress: ${JSON.stringify(view)}`);
+    // Polled in the store: an API call per poll would hash the admin password each time.
+    const execution = await berth.replicator.executions.getExecution(id);
+    const summary = execution && (await berth.replicator.executions.summary(execution));
+    if (summary && summary.status !== 'InProgress') return (await (await berth.api(`/replication/executions/${id}`)).json()) as ExecutionView;
+    if (Date.now() > deadline) throw new Error(`execution ${id} still in progress: ${JSON.stringify(summary)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalDeps, type LocalDeps } from '../../../functions/entry/local-deps.js';
+import type { JobHandler } from '../../../functions/ports/job-queue.js';
 import { compose } from '../../../functions/entry/compose.js';
 import { replicatorFor } from '../../../functions/replication/replicators.js';
 import type { Replicator, ReplicationOptions } from '../../../functions/replication/replicator.js';
@@ -16,6 +17,8 @@ export interface TestBerth {
   host: string;
   deps: LocalDeps;
   replicator: Replicator;
+  /** The composed worker (every capability's jobs and event consumers). */
+  worker: JobHandler;
   /** Runs the scheduler once (what the Node server does every 30 s). */
   tick(): Promise<void>;
   /** `Authorization` for the admin, when auth is on. */
@@ -60,6 +63,7 @@ export async function startTestBerth(options: { auth?: boolean; worker?: boolean
     deps,
     replicator,
     admin,
+    worker,
     tick,
     api: async (path, init = {}) => app.request(`${url}/api/v2.0${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...init.headers } }),
     async stop() {
