@@ -1,6 +1,7 @@
 import type { AppDeps } from '../app-env.js';
 import type { Job, RegistryEvent } from '../core/jobs.js';
 import { parseManifest } from '../core/manifest.js';
+import { projectOf } from '../identity/stores/project-store.js';
 import { HttpRemoteRegistry } from '../adapters/http/http-remote-registry.js';
 import { RemoteRegistryError, type RemoteRegistry } from '../ports/remote-registry.js';
 import { ConditionFailedError, type WriteOp } from '../ports/table.js';
@@ -263,6 +264,7 @@ export class Replicator {
         for (const reference of task.references) await deleteArtifact(ctx, { repository: task.dstResource, reference });
         return { status: 'Succeed' };
       }
+      if (policy.destRegistryId === null) await this.ensureLocalProject(task.dstResource);
       log(`copying ${task.references.length} artifact(s) of ${task.srcResource} to ${task.dstResource}`);
       const sourceTags = new Set(await source.tags(task.srcResource));
       const failures: string[] = [];
@@ -347,6 +349,19 @@ export class Replicator {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
+  }
+
+  /**
+   * Pull mode into a Berth with identity on: the destination project is created (private, owned by
+   * the system admin) when missing, as a system admin's first push would create it.
+   */
+  private async ensureLocalProject(repository: string): Promise<void> {
+    const identity = this.deps.identity;
+    if (!identity) return;
+    const name = projectOf(repository);
+    if (await identity.projects.get(name)) return;
+    const admin = await identity.users.get('admin');
+    await identity.projects.create({ name, public: false, ownerId: admin?.id ?? 1, ownerName: admin?.username ?? 'admin' });
   }
 
   private async isReferrer(repository: string, digest: string): Promise<boolean> {
