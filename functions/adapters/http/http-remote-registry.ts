@@ -8,6 +8,7 @@ import {
   type ReferrerEntry,
   type RemoteRegistry,
 } from '../../ports/remote-registry.js';
+import { streamUpload } from './stream-upload.js';
 import { parseChallenge, type Challenge } from './www-authenticate.js';
 
 export interface HttpRemoteRegistryOptions {
@@ -303,14 +304,23 @@ export class HttpRemoteRegistry implements RemoteRegistry {
     if (!location) throw new RemoteRegistryError(`${repository}: the upload answer has no Location`, false);
     const target = new URL(location, `${this.base}/`);
     target.searchParams.set('digest', digest);
-    const response = await this.send('PUT', target.toString(), scope, {
-      headers: { 'content-type': 'application/octet-stream', ...(blob.size >= 0 ? { 'content-length': String(blob.size) } : {}) },
-      // undici streams an async iterable request body as it is read.
-      body: blob.body as unknown as BodyInit,
-      stream: true,
-    });
-    await response.body?.cancel();
-    if (response.status !== 201) throw await errorFrom(response, `uploading blob ${digest} to ${repository}`);
+    // The token is cached by now (the POST answered its challenge); a foreign upload host (an
+    // upload service with a token in the Location) gets no Authorization, as docker sends none.
+    const auth = target.origin === new URL(this.base).origin ? await this.authorization(scope) : undefined;
+    const headers: Record<string, string> = {
+      'content-type': 'application/octet-stream',
+      ...(blob.size >= 0 ? { 'content-length': String(blob.size) } : { 'transfer-encoding': 'chunked' }),
+      ...(auth ? { authorization: auth } : {}),
+    };
+    let response;
+    try {
+      response = await streamUpload(target, 'PUT', headers, blob.body);
+    } catch (error) {
+      throw describeNetworkError(target.toString(), error);
+    }
+    if (response.status !== 201) {
+      throw await errorFrom(new Response(response.text, { status: response.status }), `uploading blob ${digest} to ${repository}`);
+    }
   }
 
   async referrers(repository: string, digest: string): Promise<ReferrerEntry[] | null> {
