@@ -135,3 +135,12 @@ describe('scheduled trigger', () => {
     expect(await executionsOf(source, policy)).toHaveLength(1);
   });
 });
+
+describe('openapi', () => {
+  test('the document lists the replication paths and the body schemas they validate with', async () => {
+    const doc = (await (await source.api('/openapi.json')).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, { required?: string[] }> } };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/registries', '/registries/ping', '/replication/policies/{id}', '/replication/executions/{id}/tasks/{task_id}/log']));
+    expect(doc.components.schemas.ReplicationPolicy!.required).toEqual(['name']);
+    expect(doc.components.schemas.Registry!.required).toEqual(expect.arrayContaining(['name', 'url', 'type']));
+  });
+});
