@@ -8,6 +8,7 @@ import type { PullGates } from './registry/pull-gates.js';
 import type { Uploads } from './registry/uploads.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Table } from './ports/table.js';
+import type { ReplicationTopology } from './replication/topology.js';
 
 /** How this deployment of the registry behaves; each entry point fills it from its own settings. */
 export interface RegistryConfig {
@@ -30,8 +31,10 @@ export interface RegistryConfig {
   downloadUrlTtlSeconds: number;
   /** Seconds an idle upload session lives before it expires. */
   uploadSessionTtlSeconds: number;
-  /** Base64 of the 32-byte key sealing remote registry credentials (BERTH_REPLICATION_KEY). */
+  /** Key sealing remote registry credentials (BERTH_REPLICATION_KEY). */
   replicationKey?: string;
+  /** This region's place in the stage's region topology (replication/topology.ts). */
+  replicationTopology?: ReplicationTopology;
 }
 
 export const defaultRegistryConfig: RegistryConfig = {

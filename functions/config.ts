@@ -28,9 +28,11 @@ export const variables = {
   BERTH_STAGE: { schema: z.optional(z.string()), doc: 'name of the deployed stage (set by the CDK app)' },
   BERTH_PEER_REGIONS: { schema: z.optional(z.string()), doc: 'other regions of the stage, comma-separated (set by the CDK app)' },
   BERTH_REPLICATION_KEY: {
-    schema: z.optional(z.string().check(z.refine((v) => Buffer.from(v, 'base64').byteLength === 32, 'base64 of 32 bytes'))),
-    doc: 'key sealing remote registry credentials (AES-256-GCM), base64 of 32 random bytes; one machine without it keeps a generated key in the data dir',
+    schema: z.optional(z.string().check(z.minLength(32))),
+    doc: 'key sealing remote registry credentials (AES-256-GCM): base64 of 32 random bytes, or a secret of 32+ characters (hashed into a key); one machine without it keeps a generated key in the data dir',
   },
+  BERTH_REPLICATION_TARGETS: { schema: z.optional(z.string()), doc: 'regions this one feeds, JSON `[{"region","url"}]` (set by the CDK app from the stage topology)' },
+  BERTH_REPLICATION_INBOUND_PASSWORD: { schema: z.optional(z.string().check(z.minLength(16))), doc: 'password of the `replication` account the upstream region pushes with (set by the CDK app)' },
   BERTH_DISCOVERY_PREFIX: { schema: z.optional(z.string()), doc: 'SSM parameter prefix where regions publish their endpoints (set by the CDK app)' },
 } as const;
 

@@ -1,4 +1,5 @@
 import { defaultRegistryConfig, type RegistryConfig } from '../app-env.js';
+import { topologyFromEnv } from '../replication/topology.js';
 
 /**
  * What the registry reads from its environment on AWS:
@@ -33,6 +34,7 @@ export function readAwsEnv(
       ...(uploadServiceUrl ? { uploadServiceUrl } : {}),
       ...(secret ? { uploadTokenSecret: new TextEncoder().encode(secret) } : {}),
       ...(env.BERTH_REPLICATION_KEY ? { replicationKey: env.BERTH_REPLICATION_KEY } : {}),
+      ...(topologyFromEnv(env) ? { replicationTopology: topologyFromEnv(env) } : {}),
       ...overrides,
     },
   };

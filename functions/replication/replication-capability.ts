@@ -3,6 +3,7 @@ import type { Capability } from '../capability.js';
 import { ScheduleStore } from '../schedules/schedule-store.js';
 import type { PolicyRecord } from './policy-store.js';
 import { replicatorFor } from './replicators.js';
+import { ensureInboundAccount, ensureTopologyPolicies } from './topology.js';
 
 export function scheduleId(policyId: number): string {
   return `replication-policy-${policyId}`;
@@ -28,12 +29,33 @@ export async function schedulePolicy(deps: AppDeps, policy: PolicyRecord): Promi
  * turns registry events into executions of event-based policies.
  */
 export function replicationCapability(deps: AppDeps): Capability {
+  let applied: Promise<void> | undefined;
+  // The region topology is applied once per process, before the first event is looked at; a
+  // failure is retried with the next event (the event itself is retried by the queue).
+  const topology = () =>
+    (applied ??= applyTopology(deps).catch((error: unknown) => {
+      applied = undefined;
+      throw error;
+    }));
+  if (deps.config.replicationTopology) {
+    topology().catch((error: unknown) => console.error(JSON.stringify({ level: 'error', message: 'region topology not applied yet', error: String(error) })));
+  }
   return {
     name: 'replication',
     jobs: {
       'replication-execution': (job) => replicatorFor(deps).handle(job),
       'replication-task': (job) => replicatorFor(deps).handle(job),
     },
-    onEvent: (event) => replicatorFor(deps).onEvent(event),
+    onEvent: async (event) => {
+      if (deps.config.replicationTopology) await topology();
+      await replicatorFor(deps).onEvent(event);
+    },
   };
+}
+
+async function applyTopology(deps: AppDeps): Promise<void> {
+  const topology = deps.config.replicationTopology;
+  if (!topology) return;
+  if (topology.inboundPassword && deps.identity) await ensureInboundAccount(deps, deps.identity, topology.inboundPassword);
+  if (topology.targets.length > 0) await ensureTopologyPolicies(replicatorFor(deps), topology.targets);
 }

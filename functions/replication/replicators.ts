@@ -21,7 +21,7 @@ export function replicatorFor(deps: AppDeps, overrides: Partial<ReplicationOptio
     const key = deps.config.replicationKey;
     replicator = new Replicator(deps, {
       ...defaultReplicationOptions,
-      secretBox: key ? AesGcmSecretBox.fromBase64(key) : null,
+      secretBox: key ? AesGcmSecretBox.fromSecret(key) : null,
       ...overrides,
     });
     replicators.set(deps, replicator);

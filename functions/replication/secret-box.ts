@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 /**
  * Seals remote registry credentials before they are stored, and opens them when a copy needs
@@ -25,9 +25,15 @@ export class AesGcmSecretBox implements SecretBox {
     this.key = Buffer.from(key);
   }
 
-  /** A box from the key's base64 (standard or URL-safe) form. */
-  static fromBase64(encoded: string): AesGcmSecretBox {
-    return new AesGcmSecretBox(Buffer.from(encoded, 'base64'));
+  /**
+   * A box from a configured key: base64 of 32 bytes is the key itself; any other string of 32 or
+   * more characters (a password Secrets Manager generated) is hashed into one with SHA-256.
+   */
+  static fromSecret(value: string): AesGcmSecretBox {
+    const decoded = Buffer.from(value, 'base64');
+    if (decoded.byteLength === 32 && decoded.toString('base64') === value) return new AesGcmSecretBox(decoded);
+    if (value.length < 32) throw new Error('the credential key must be base64 of 32 bytes, or a secret of 32 or more characters');
+    return new AesGcmSecretBox(createHash('sha256').update(value, 'utf8').digest());
   }
 
   async seal(plaintext: string): Promise<string> {

@@ -8,6 +8,7 @@ import type { JobHandler } from '../../../functions/ports/job-queue.js';
 import { compose } from '../../../functions/entry/compose.js';
 import { replicatorFor } from '../../../functions/replication/replicators.js';
 import type { Replicator, ReplicationOptions } from '../../../functions/replication/replicator.js';
+import type { ReplicationTopology } from '../../../functions/replication/topology.js';
 
 export const adminPassword = 'Admin-Passw0rd';
 export const testKey = Buffer.alloc(32, 7).toString('base64');
@@ -36,10 +37,11 @@ export interface TestBerth {
  * loopback port, in this process: a real HTTP peer for replication, cheap enough for unit tests.
  * With `worker`, its queue runs the composed worker (replication included), as `npm start` does.
  */
-export async function startTestBerth(options: { auth?: boolean; worker?: boolean; replication?: Partial<ReplicationOptions> } = {}): Promise<TestBerth> {
+export async function startTestBerth(options: { auth?: boolean; worker?: boolean; replication?: Partial<ReplicationOptions>; topology?: ReplicationTopology } = {}): Promise<TestBerth> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-repl-'));
   const deps = createLocalDeps(dir);
   deps.config.replicationKey = testKey;
+  if (options.topology) deps.config.replicationTopology = options.topology;
   const { app, worker } = await compose(deps, options.auth ? { BERTH_ADMIN_PASSWORD: adminPassword } : {}, { log: () => undefined });
   const replicator = replicatorFor(deps, { retry: { attempts: 2, baseDelayMs: 10 }, ...options.replication });
   if (options.worker) deps.queue.start(worker);
