@@ -49,3 +49,14 @@ describe('the region topology the deployment describes', () => {
     expect(await upstream.replicator.registries.list()).toHaveLength(1);
   });
 });
+
+describe('event-based executions', () => {
+  test('a redelivered event starts nothing twice', async () => {
+    // Handed to the consumer directly (no push: the worker must not deliver an event of its own).
+    const before = (await upstream.replicator.executions.listExecutions()).length;
+    const event = { version: 1 as const, kind: 'registry-event' as const, id: 'event-redelivered', action: 'push' as const, repository: 'fresh/again', digest: `sha256:${'c'.repeat(64)}`, tag: 'v2', at: new Date().toISOString() };
+    await upstream.replicator.onEvent(event);
+    await upstream.replicator.onEvent(event);
+    expect((await upstream.replicator.executions.listExecutions()).length).toBe(before + 1);
+  });
+});
