@@ -6,6 +6,7 @@ import { startTestBerth, type TestBerth } from '../replication/support/berth.js'
 import { localOf, pushImage, pushIndex, pushReferrer } from '../replication/support/images.js';
 import { createContainersTools, type ContainersTools } from './support/containers-tools.js';
 import { startDistribution } from './support/distribution-server.js';
+import { readLayoutRef } from './support/oci-layout.js';
 import { makeTempDir, type TempDir } from './support/process.js';
 import type { RegistryServer } from './support/registry-server.js';
 
@@ -69,7 +70,8 @@ describe('replication with CNCF Distribution', () => {
     expect(JSON.parse(Buffer.from(referrers!.bytes).toString()).manifests).toHaveLength(1);
 
     // skopeo pulls the whole multi-platform image from the destination.
-    await tools.skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${distribution.host}/apps/web:v1.0`, `oci:${join(work.path, 'web')}:v1.0`]);
+    await tools.skopeo(['copy', '--all', '--preserve-digests', '--src-tls-verify=false', `docker://${distribution.host}/apps/web:v1.0`, `oci:${join(work.path, 'web')}:v1.0`]);
+    expect((await readLayoutRef(join(work.path, 'web'), 'v1.0'))?.digest).toBe(index.digest);
   });
 
   test('pull mode: Distribution → Berth under a destination namespace; skopeo pulls it from Berth', async () => {
@@ -83,6 +85,9 @@ describe('replication with CNCF Distribution', () => {
     });
     expect(await replicate(berth, policy)).toMatchObject({ status: 'Succeed', total: 1 });
     expect(await skopeoDigest(`docker://${berth.host}/mirror/base:3.19`, 'admin:Admin-Passw0rd')).toBe(image.digest);
+    const dir = join(work.path, 'base');
+    await tools.skopeo(['copy', '--preserve-digests', '--src-tls-verify=false', '--src-creds', 'admin:Admin-Passw0rd', `docker://${berth.host}/mirror/base:3.19`, `oci:${dir}:3.19`]);
+    expect((await readLayoutRef(dir, '3.19'))?.digest).toBe(image.digest);
   });
 
   test('a destination killed mid-copy: retries, then a failed task saying why; the next run completes', async () => {
