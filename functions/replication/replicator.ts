@@ -216,18 +216,21 @@ export class Replicator {
     const started = await this.executions.transition(task, task.status, { status: 'InProgress', startTime: task.startTime ?? this.now() });
     if (!started) return;
     task = started;
+    // Lines are written in chunks, one write at a time, so chunks keep their order and numbers.
     const lines: string[] = [];
+    let written = Promise.resolve();
+    const flush = () => {
+      const chunk = lines.splice(0);
+      written = written.then(() => this.executions.appendLog(taskId, chunk));
+      return written;
+    };
     const log = (line: string) => {
       lines.push(`${this.now()} ${line}`);
-      if (lines.length >= 200) void this.flush(taskId, lines);
+      if (lines.length >= 200) flush().catch(() => undefined);
     };
     const status = await this.copyTask(task, log);
-    await this.flush(taskId, lines);
+    await flush();
     await this.executions.transition(task, 'InProgress', { status: status.status, endTime: this.now(), ...(status.message ? { message: status.message } : {}) });
-  }
-
-  private async flush(taskId: number, lines: string[]): Promise<void> {
-    await this.executions.appendLog(taskId, lines.splice(0));
   }
 
   private async copyTask(task: TaskRecord, log: (line: string) => void): Promise<{ status: 'Succeed' | 'Failed' | 'Stopped'; message?: string }> {
