@@ -33,7 +33,7 @@ const accessoryTag = /^sha(?:256|512)-[0-9a-f]{64,128}(?:\.sig|\.att|\.sbom)?$/;
 const planBatch = 30;
 
 export function connectRecord(record: Pick<RegistryRecord, 'url' | 'insecure'>, credential: { username: string; password: string } | null): RemoteRegistry {
-  return new HttpRemoteRegistry({ url: record.url, ...(credential ? { credential } : {}) });
+  return new HttpRemoteRegistry({ url: record.url, insecure: record.insecure, ...(credential ? { credential } : {}) });
 }
 
 /**

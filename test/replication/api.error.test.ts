@@ -68,7 +68,7 @@ describe('registries: bad input is a 400 in Harbor\'s shape', () => {
     expect(denied).toMatch(/401/);
   });
 
-  test('a TLS failure says so: a self-signed certificate is not trusted', async () => {
+  test('a TLS failure says so: a self-signed certificate is not trusted unless the registry is insecure', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'berth-tls-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
     const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_, res) => res.end('{}'));
@@ -77,6 +77,9 @@ describe('registries: bad input is a 400 in Harbor\'s shape', () => {
       const { port } = server.address() as AddressInfo;
       const message = await harborError(await berth.api('/registries/ping', { method: 'POST', body: JSON.stringify({ type: 'harbor', url: `https://127.0.0.1:${port}` }) }), 400);
       expect(message).toMatch(/TLS handshake with 127\.0\.0\.1:\d+ failed: self[- ]signed certificate/);
+      // Marked insecure, the certificate is not verified (Harbor's meaning) and the ping passes.
+      const insecure = await berth.api('/registries/ping', { method: 'POST', body: JSON.stringify({ type: 'harbor', url: `https://127.0.0.1:${port}`, insecure: true }) });
+      expect(insecure.status).toBe(200);
     } finally {
       server.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HttpRemoteRegistry } from '../../functions/adapters/http/http-remote-registry.js';
 import { digestOf } from '../../functions/core/digest.js';
@@ -106,6 +111,26 @@ describe('copy engine, Berth → Berth with token auth at the destination', () =
     expect(await ctxDestination().hasBlob('mirror/corrupt', layer.digest)).toBe(false);
     expect(await ctxDestination().headManifest('mirror/corrupt', image.digest)).toBeNull();
     expect(digestOf(Buffer.alloc(layer.size, 1))).not.toBe(layer.digest);
+  });
+});
+
+describe('a destination serving HTTPS with a self-signed certificate', () => {
+  test('is refused as such, and copied to when marked insecure, layers streamed over TLS', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const tls = await startTestBerth({ auth: true, tls: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) } });
+    try {
+      const image = await pushImage(localOf(source.deps), 'apps/tls', 'v1', { layerBytes: 2 * 1024 * 1024 });
+      const credential = { username: 'admin', password: adminPassword };
+      const verified = context({ destination: new HttpRemoteRegistry({ url: tls.url, credential }) });
+      await expect(copyArtifact(verified, { repository: 'apps/tls', reference: 'v1' }, { repository: 'apps/tls', tag: 'v1' })).rejects.toThrow(/TLS handshake .* failed/);
+      const insecure = new HttpRemoteRegistry({ url: tls.url, credential, insecure: true });
+      expect(await copyArtifact(context({ destination: insecure }), { repository: 'apps/tls', reference: 'v1' }, { repository: 'apps/tls', tag: 'v1' })).toBe('copied');
+      expect((await insecure.getManifest('apps/tls', 'v1'))?.digest).toBe(image.digest);
+    } finally {
+      await tls.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

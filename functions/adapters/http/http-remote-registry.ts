@@ -9,6 +9,7 @@ import {
   type RemoteRegistry,
 } from '../../ports/remote-registry.js';
 import { streamUpload } from './stream-upload.js';
+import { unverifiedFetch } from './unverified-fetch.js';
 import { parseChallenge, type Challenge } from './www-authenticate.js';
 
 export interface HttpRemoteRegistryOptions {
@@ -16,6 +17,8 @@ export interface HttpRemoteRegistryOptions {
   url: string;
   /** Basic credentials (a user, or a robot's name and secret); none for anonymous access. */
   credential?: { username: string; password: string };
+  /** Skip TLS certificate verification (Harbor's `insecure`, for self-signed registries). */
+  insecure?: boolean;
   /** Seconds a request without a streamed body may take. */
   timeoutSeconds?: number;
   /** Replaceable for tests that count requests; the global fetch otherwise. */
@@ -88,7 +91,7 @@ export class HttpRemoteRegistry implements RemoteRegistry {
 
   constructor(private readonly options: HttpRemoteRegistryOptions) {
     this.base = options.url.replace(/\/+$/, '');
-    this.fetch = options.fetch ?? fetch;
+    this.fetch = options.fetch ?? (options.insecure && this.base.startsWith('https:') ? unverifiedFetch : fetch);
     this.timeoutMs = (options.timeoutSeconds ?? 60) * 1000;
   }
 
@@ -314,7 +317,7 @@ export class HttpRemoteRegistry implements RemoteRegistry {
     };
     let response;
     try {
-      response = await streamUpload(target, 'PUT', headers, blob.body);
+      response = await streamUpload(target, 'PUT', headers, blob.body, { verifyTls: !this.options.insecure });
     } catch (error) {
       throw describeNetworkError(target.toString(), error);
     }

@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ export interface TestBerth {
  * loopback port, in this process: a real HTTP peer for replication, cheap enough for unit tests.
  * With `worker`, its queue runs the composed worker (replication included), as `npm start` does.
  */
-export async function startTestBerth(options: { auth?: boolean; worker?: boolean; replication?: Partial<ReplicationOptions>; topology?: ReplicationTopology } = {}): Promise<TestBerth> {
+export async function startTestBerth(options: { auth?: boolean; worker?: boolean; replication?: Partial<ReplicationOptions>; topology?: ReplicationTopology; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<TestBerth> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-repl-'));
   const deps = createLocalDeps(dir);
   deps.config.replicationKey = testKey;
@@ -49,14 +50,15 @@ export async function startTestBerth(options: { auth?: boolean; worker?: boolean
   let server: ServerType;
   const listen = () =>
     new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+      const tls = options.tls ? { createServer: createHttpsServer, serverOptions: options.tls } : {};
+      server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1', ...tls }, (info: AddressInfo) => {
         port = info.port;
         resolve();
       });
     });
   const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   await listen();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const tick = () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date.now()}` });
   const admin: Record<string, string> = options.auth ? { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } : {};
   return {
