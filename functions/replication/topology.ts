@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
 import type { AppDeps } from '../app-env.js';
+import { ConfigError, type Config } from '../config.js';
 import type { Identity } from '../identity/identity.js';
 import { hashPassword } from '../identity/passwords.js';
 import { partitions } from '../table-layout.js';
@@ -23,21 +25,35 @@ export interface ReplicationTopology {
   inboundPassword?: string;
 }
 
+const targetsSchema = z.array(
+  z.object({
+    region: z.string().check(z.minLength(1)),
+    url: z.url(),
+    password: z.string().check(z.minLength(16)),
+  }),
+);
+
 /**
- * Reads the topology the CDK app sets: BERTH_REPLICATION_TARGETS (JSON `[{"region","url"}]`) with
- * one BERTH_REPLICATION_PASSWORD_<REGION> each (region upper-cased, dashes as underscores), and
- * BERTH_REPLICATION_INBOUND_PASSWORD. Undefined when the region is in no topology.
+ * Reads the topology the CDK app sets: BERTH_REPLICATION_TARGETS (JSON
+ * `[{"region","url","password"}]`, the passwords resolved by CloudFormation at deploy time) and
+ * BERTH_REPLICATION_INBOUND_PASSWORD. Undefined when the region is in no topology; throws
+ * ConfigError naming the variable when the targets do not parse.
  */
-export function topologyFromEnv(env: Record<string, string | undefined>): ReplicationTopology | undefined {
-  const inboundPassword = env.BERTH_REPLICATION_INBOUND_PASSWORD || undefined;
-  const listed = env.BERTH_REPLICATION_TARGETS ? (JSON.parse(env.BERTH_REPLICATION_TARGETS) as { region: string; url: string }[]) : [];
-  if (!inboundPassword && listed.length === 0) return undefined;
-  const targets = listed.map(({ region, url }) => {
-    const variable = `BERTH_REPLICATION_PASSWORD_${region.toUpperCase().replaceAll('-', '_')}`;
-    const password = env[variable];
-    if (!password) throw new Error(`${variable} must be set for the replication target ${region}`);
-    return { region, url, password };
-  });
+export function topologyFromConfig(config: Pick<Config, 'BERTH_REPLICATION_TARGETS' | 'BERTH_REPLICATION_INBOUND_PASSWORD'>): ReplicationTopology | undefined {
+  const inboundPassword = config.BERTH_REPLICATION_INBOUND_PASSWORD;
+  let targets: TopologyTarget[] = [];
+  if (config.BERTH_REPLICATION_TARGETS) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(config.BERTH_REPLICATION_TARGETS);
+    } catch {
+      throw new ConfigError('BERTH_REPLICATION_TARGETS is not JSON: a list of {"region","url","password"}');
+    }
+    const result = targetsSchema.safeParse(parsed);
+    if (!result.success) throw new ConfigError(`BERTH_REPLICATION_TARGETS: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    targets = result.data;
+  }
+  if (!inboundPassword && targets.length === 0) return undefined;
   return { targets, ...(inboundPassword ? { inboundPassword } : {}) };
 }
 

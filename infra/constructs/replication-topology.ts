@@ -1,4 +1,5 @@
-import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
+import { RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { variableNames } from '../../functions/config.js';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { replicationLinks } from '../config/replication-topology.js';
@@ -16,10 +17,9 @@ export function inboundSecretName(stage: string, to: string): string {
 }
 
 export const replicationEnvNames = {
-  key: 'BERTH_REPLICATION_KEY',
-  targets: 'BERTH_REPLICATION_TARGETS',
-  inboundPassword: 'BERTH_REPLICATION_INBOUND_PASSWORD',
-  targetPassword: (region: string) => `BERTH_REPLICATION_PASSWORD_${region.toUpperCase().replaceAll('-', '_')}`,
+  key: variableNames.BERTH_REPLICATION_KEY,
+  targets: variableNames.BERTH_REPLICATION_TARGETS,
+  inboundPassword: variableNames.BERTH_REPLICATION_INBOUND_PASSWORD,
 } as const;
 
 function functionsOf(region: RegionStacks): NodejsFunction[] {
@@ -47,7 +47,7 @@ export function addReplicationTopology(config: StageConfig, regions: readonly Re
     acknowledge(key, { id: 'AwsSolutions-SMG4', reason: 'Not rotated: it seals stored registry credentials, which a new key could no longer open.' });
     for (const fn of functionsOf(region)) fn.addEnvironment(replicationEnvNames.key, key.secretValue.unsafeUnwrap());
   }
-  const targets = new Map<string, { region: string; url: string }[]>();
+  const targets = new Map<string, { region: string; url: string; password: string }[]>();
   for (const link of replicationLinks(config.regions, topology)) {
     const from = byName.get(link.from)!;
     const to = byName.get(link.to)!;
@@ -61,12 +61,13 @@ export function addReplicationTopology(config: StageConfig, regions: readonly Re
     acknowledge(inbound, { id: 'AwsSolutions-SMG4', reason: 'Not rotated by Secrets Manager: both regions read it at deploy time; a redeploy after changing it updates both sides.' });
     for (const fn of functionsOf(to)) fn.addEnvironment(replicationEnvNames.inboundPassword, inbound.secretValue.unsafeUnwrap());
     // The replica in the upstream's own region, by name: resolved when `from` deploys.
-    const replica = SecretValue.secretsManager(inboundSecretName(config.name, link.to));
-    for (const fn of functionsOf(from)) fn.addEnvironment(replicationEnvNames.targetPassword(link.to), replica.unsafeUnwrap());
-    targets.set(link.from, [...(targets.get(link.from) ?? []), { region: link.to, url: `https://${link.to}.${config.domain.zoneName}` }]);
+    const replica = SecretValue.secretsManager(inboundSecretName(config.name, link.to)).unsafeUnwrap();
+    targets.set(link.from, [...(targets.get(link.from) ?? []), { region: link.to, url: `https://${link.to}.${config.domain.zoneName}`, password: replica }]);
     from.api.addStackDependency(to.api, 'reads the inbound password replica of the region it feeds');
   }
   for (const [name, list] of targets) {
-    for (const fn of functionsOf(byName.get(name)!)) fn.addEnvironment(replicationEnvNames.targets, JSON.stringify(list));
+    const region = byName.get(name)!;
+    // toJsonString keeps the dynamic references intact inside the JSON (CloudFormation resolves them).
+    for (const fn of functionsOf(region)) fn.addEnvironment(replicationEnvNames.targets, Stack.of(region.api).toJsonString(list));
   }
 }

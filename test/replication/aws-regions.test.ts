@@ -7,6 +7,7 @@ import { createResources } from '../../functions/adapters/aws/create-resources.j
 import { HttpRemoteRegistry } from '../../functions/adapters/http/http-remote-registry.js';
 import { createAwsClients } from '../../functions/entry/aws-clients.js';
 import { createAwsDeps, type AwsDeps } from '../../functions/entry/aws-deps.js';
+import { loadConfig } from '../../functions/config.js';
 import { compose } from '../../functions/entry/compose.js';
 import { createWorkerHandler } from '../../functions/entry/worker.handler.js';
 import { startMoto, type Moto } from '../support/moto.js';
@@ -33,7 +34,7 @@ interface Region {
 
 async function startRegion(moto: Moto, name: string): Promise<Region> {
   const regionEnv = { ...moto.env, AWS_REGION: name };
-  const clients = createAwsClients(regionEnv);
+  const clients = createAwsClients(loadConfig(regionEnv));
   const suffix = randomUUID().slice(0, 8);
   const resources = await createResources(clients, { bucket: `berth-${name}-${suffix}`, table: `berth-${suffix}`, queue: `berth-${suffix}` });
   const env = {
@@ -45,8 +46,8 @@ async function startRegion(moto: Moto, name: string): Promise<Region> {
     BERTH_ADMIN_PASSWORD: adminPassword,
     BERTH_REPLICATION_KEY: testKey,
   };
-  const deps = createAwsDeps(env);
-  const { app } = await compose(deps, env, { log: () => undefined });
+  const deps = createAwsDeps(loadConfig(env));
+  const { app } = await compose(deps, loadConfig(env), { notice: () => undefined });
   let server!: ServerType;
   const port = await new Promise<number>((resolve) => {
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(info.port));

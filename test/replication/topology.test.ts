@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HttpRemoteRegistry } from '../../functions/adapters/http/http-remote-registry.js';
-import { topologyFromEnv } from '../../functions/replication/topology.js';
+import { loadConfig } from '../../functions/config.js';
+import { topologyFromConfig } from '../../functions/replication/topology.js';
 import { adminPassword, startTestBerth, type TestBerth } from './support/berth.js';
 import { localOf, pushImage } from './support/images.js';
 
@@ -18,15 +19,12 @@ afterAll(async () => {
 
 describe('the region topology the deployment describes', () => {
   test('reads targets and passwords from the environment the CDK app sets', () => {
+    const target = { region: 'ap-southeast-2', url: 'https://ap-southeast-2.registry.example.com', password: 'x'.repeat(32) };
     expect(
-      topologyFromEnv({
-        BERTH_REPLICATION_TARGETS: JSON.stringify([{ region: 'ap-southeast-2', url: 'https://ap-southeast-2.registry.example.com' }]),
-        BERTH_REPLICATION_PASSWORD_AP_SOUTHEAST_2: 'x'.repeat(32),
-        BERTH_REPLICATION_INBOUND_PASSWORD: 'y'.repeat(32),
-      }),
-    ).toEqual({ targets: [{ region: 'ap-southeast-2', url: 'https://ap-southeast-2.registry.example.com', password: 'x'.repeat(32) }], inboundPassword: 'y'.repeat(32) });
-    expect(topologyFromEnv({})).toBeUndefined();
-    expect(() => topologyFromEnv({ BERTH_REPLICATION_TARGETS: JSON.stringify([{ region: 'eu-west-1', url: 'https://x' }]) })).toThrow(/BERTH_REPLICATION_PASSWORD_EU_WEST_1/);
+      topologyFromConfig(loadConfig({ BERTH_REPLICATION_TARGETS: JSON.stringify([target]), BERTH_REPLICATION_INBOUND_PASSWORD: 'y'.repeat(32) })),
+    ).toEqual({ targets: [target], inboundPassword: 'y'.repeat(32) });
+    expect(topologyFromConfig(loadConfig({}))).toBeUndefined();
+    expect(() => topologyFromConfig(loadConfig({ BERTH_REPLICATION_TARGETS: JSON.stringify([{ region: 'eu-west-1', url: 'https://x' }]) }))).toThrow(/BERTH_REPLICATION_TARGETS: 0\.password/);
   });
 
   test('a push upstream reaches the downstream region through the system-managed policy', async () => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalDeps, type LocalDeps } from '../../../functions/entry/local-deps.js';
 import type { JobHandler } from '../../../functions/ports/job-queue.js';
+import { loadConfig } from '../../../functions/config.js';
 import { compose } from '../../../functions/entry/compose.js';
 import { replicatorFor } from '../../../functions/replication/replicators.js';
 import type { Replicator, ReplicationOptions } from '../../../functions/replication/replicator.js';
@@ -43,7 +44,7 @@ export async function startTestBerth(options: { auth?: boolean; worker?: boolean
   const deps = createLocalDeps(dir);
   deps.config.replicationKey = testKey;
   if (options.topology) deps.config.replicationTopology = options.topology;
-  const { app, worker } = await compose(deps, options.auth ? { BERTH_ADMIN_PASSWORD: adminPassword } : {}, { log: () => undefined });
+  const { app, worker } = await compose(deps, loadConfig(options.auth ? { BERTH_ADMIN_PASSWORD: adminPassword } : {}), { notice: () => undefined });
   const replicator = replicatorFor(deps, { retry: { attempts: 2, baseDelayMs: 10 }, ...options.replication });
   if (options.worker) deps.queue.start(worker);
   let port = 0;
