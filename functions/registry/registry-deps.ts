@@ -33,6 +33,8 @@ export interface RegistryConfig {
   replicationKey?: string;
   /** This region's place in the stage's region topology (replication/topology.ts). */
   replicationTopology?: ReplicationTopology;
+  /** Seconds a web UI session lasts from login (default 8 hours). See ui/session-store.ts. */
+  sessionLifetimeSeconds?: number;
 }
 
 export const defaultRegistryConfig: RegistryConfig = {

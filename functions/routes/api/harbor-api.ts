@@ -4,6 +4,7 @@ import { parseAuthorization } from '../credentials.js';
 import { loginOrThrow } from '../login.js';
 import { sessionPrincipal } from '../ui/session-auth.js';
 import { apiError } from './api-context.js';
+import { auditChanges, auditLogRoutes } from './audit-logs.js';
 import { configurationRoutes } from './configurations.js';
 import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
@@ -11,8 +12,10 @@ import { projectRoutes } from './projects.js';
 import { registryRoutes } from './registries.js';
 import { replicationExecutionRoutes } from './replication-executions.js';
 import { replicationPolicyRoutes } from './replication-policies.js';
+import { retentionRoutes } from './retentions.js';
 import { robotRoutes } from './robots.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 /**
  * `/api/v2.0`: the part of Harbor's REST API that identity needs, with Harbor's paths, payloads
@@ -35,6 +38,7 @@ export function apiRoutes(): Hono<AppEnv> {
     }
     await next();
   });
+  api.use(auditChanges());
   api.get('/openapi.json', (c) => c.json(openApiDocument()));
   api.route('/projects', projectRoutes());
   api.route('/projects', memberRoutes());
@@ -44,6 +48,9 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/registries', registryRoutes());
   api.route('/replication/policies', replicationPolicyRoutes());
   api.route('/replication/executions', replicationExecutionRoutes());
+  api.route('/', auditLogRoutes());
+  api.route('/retentions', retentionRoutes());
+  api.route('/projects', webhookRoutes());
   api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   return api;
 }
