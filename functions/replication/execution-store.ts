@@ -1,5 +1,5 @@
 import { nextId } from '../identity/stores/counter.js';
-import type { Item, Table, WriteOp } from '../ports/table.js';
+import { ConditionFailedError, type Item, type Table, type WriteOp } from '../ports/table.js';
 import { replicationKeys } from './keys.js';
 
 export type ExecutionTrigger = 'MANUAL' | 'SCHEDULE' | 'EVENT_BASED';
@@ -108,14 +108,21 @@ export class ExecutionStore {
     return item ? (strip(item) as unknown as TaskRecord) : null;
   }
 
-  /** Moves a task to `status` only from `from` (one writer wins when a job is delivered twice). */
-  async transition(task: TaskRecord, from: TaskStatus, changes: Partial<TaskRecord>): Promise<TaskRecord | null> {
+  /**
+   * Moves a task to `status` only from `from` (one writer wins when a job is delivered twice),
+   * with `alsoWrite` in the same transaction.
+   */
+  async transition(task: TaskRecord, from: TaskStatus, changes: Partial<TaskRecord>, alsoWrite: WriteOp[] = []): Promise<TaskRecord | null> {
     const next = { ...task, ...changes };
     try {
-      await this.table.put({ ...replicationKeys.task(task.executionId, task.id), ...(next as unknown as Record<string, never>) }, { equals: { status: from } });
+      await this.table.transact([
+        { put: { ...replicationKeys.task(task.executionId, task.id), ...(next as unknown as Record<string, never>) }, condition: { equals: { status: from } } },
+        ...alsoWrite,
+      ]);
       return next;
-    } catch {
-      return null;
+    } catch (error) {
+      if (error instanceof ConditionFailedError) return null;
+      throw error;
     }
   }
 

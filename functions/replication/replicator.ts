@@ -230,7 +230,9 @@ export class Replicator {
     };
     const status = await this.copyTask(task, log);
     await flush();
-    await this.executions.transition(task, 'InProgress', { status: status.status, endTime: this.now(), ...(status.message ? { message: status.message } : {}) });
+    // Webhooks hear of the outcome (Harbor's REPLICATION event) with the task's own write.
+    const notify = await this.notification(task, status.status, execution);
+    await this.executions.transition(task, 'InProgress', { status: status.status, endTime: this.now(), ...(status.message ? { message: status.message } : {}) }, notify ? [this.deps.queue.enqueueOp(notify)] : []);
   }
 
   private async copyTask(task: TaskRecord, log: (line: string) => void): Promise<{ status: 'Succeed' | 'Failed' | 'Stopped'; message?: string }> {
@@ -352,6 +354,47 @@ export class Replicator {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
     }
+  }
+
+  /** Harbor's REPLICATION webhook payload for a finished task, addressed to the local project. */
+  private async notification(task: TaskRecord, status: string, execution: ExecutionRecord): Promise<Job | null> {
+    const policy = await this.policies.get(task.policyId);
+    if (!policy) return null;
+    const side = async (registryId: number | null, repository: string) => {
+      const record = registryId === null ? null : await this.registries.get(registryId);
+      const slash = repository.lastIndexOf('/');
+      return {
+        registry_name: record?.name ?? 'Local',
+        registry_type: record?.type ?? 'harbor',
+        endpoint: record?.url ?? '',
+        namespace: slash === -1 ? '' : repository.slice(0, slash),
+      };
+    };
+    const local = policy.srcRegistryId === null ? task.srcResource : task.dstResource;
+    return {
+      version: 1,
+      kind: 'notify',
+      id: `replication-${execution.id}-${task.id}`,
+      eventType: 'REPLICATION',
+      project: projectOf(local),
+      at: this.now(),
+      payload: {
+        replication: {
+          harbor_hostname: '',
+          job_status: status,
+          description: policy.description,
+          artifact_type: 'image',
+          authentication_type: 'basic',
+          override_mode: policy.override,
+          trigger_type: execution.trigger,
+          policy_creator: 'admin',
+          execution_timestamp: Date.parse(execution.startTime),
+          src_resource: await side(policy.srcRegistryId, task.srcResource),
+          dest_resource: await side(policy.destRegistryId, task.dstResource),
+          successful_artifact: status === 'Succeed' ? task.references.map((reference) => ({ type: 'image', status: 'Succeed', name_tag: `${task.dstResource}:${reference}` })) : [],
+        },
+      },
+    };
   }
 
   /**
