@@ -144,3 +144,24 @@ describe('openapi', () => {
     expect(doc.components.schemas.Registry!.required).toEqual(expect.arrayContaining(['name', 'url', 'type']));
   });
 });
+
+describe('webhooks', () => {
+  test('a finished task writes Harbor\'s REPLICATION notification with its status', async () => {
+    await pushImage(localOf(source.deps), 'hooks/app', 'v1');
+    const policy = await createPolicy(source, { dest_registry: { id: registryId }, filters: [{ type: 'name', value: 'hooks/app' }] });
+    await source.deps.queue.stop();
+    try {
+      const started = await source.api('/replication/executions', { method: 'POST', body: JSON.stringify({ policy_id: policy }) });
+      const id = Number(started.headers.get('location')!.split('/').pop());
+      const jobs = async (pk: string) => (await source.deps.table.query(pk)).map((item) => item.job as { kind: string; id: string; eventType?: string; project?: string; payload?: { replication: { job_status: string } } });
+      const plan = (await jobs('queue#jobs-long')).find((job) => job.kind === 'replication-execution')!;
+      await source.replicator.handle(plan as never);
+      const [task] = await source.replicator.executions.tasks(id);
+      await source.replicator.runTask(id, task!.id);
+      const notify = (await jobs('queue#jobs')).find((job) => job.kind === 'notify' && job.id === `replication-${id}-${task!.id}`);
+      expect(notify).toMatchObject({ eventType: 'REPLICATION', project: 'hooks', payload: { replication: { job_status: 'Succeed' } } });
+    } finally {
+      source.deps.queue.start(source.worker);
+    }
+  });
+});
