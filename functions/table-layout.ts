@@ -45,6 +45,8 @@ export const partitions = {
   immutable: 'immutable#',
   /** lifecycle/gc-runs.ts: garbage collection runs (history and log) */
   gc: 'gc#',
+  /** replication/keys.ts: remote registries, policies, executions, tasks and their logs */
+  replication: 'replication#',
   /** lifecycle/webhook-policies.ts: a project's webhook policies */
   webhookPolicy: 'webhook-policy#',
   /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */
