@@ -136,6 +136,17 @@ export async function collectGarbage(deps: AppDeps, parameters: GcParameters, lo
       else if (item.sk.startsWith('summary#') || item.sk.startsWith('pulled#')) leftovers.push(item);
       else if (item.sk !== 'meta') others++;
     }
+    // A repository written before the project index existed joins it (under the same fence).
+    if (meta && !meta.gsi1pk && !parameters.dryRun) {
+      const indexed: Item = { ...meta, generation: crypto.randomUUID(), gsi1pk: keys.projectRepositories(projectOf(repository)), gsi1sk: repository };
+      try {
+        await table.put(indexed, { equals: { generation: (meta.generation as string | undefined) ?? null } });
+      } catch (error) {
+        if (error instanceof ConditionFailedError) throw new RepositoryChanged();
+        throw error;
+      }
+      meta = indexed;
+    }
     const references = new Map<string, { blobs: string[]; manifests: string[]; subject?: string }>();
     for (const [digest, item] of stored) references.set(digest, await referencesOf(digest, item));
 

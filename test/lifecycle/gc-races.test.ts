@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '../../functions/core/digest.js';
 import { collectGarbage } from '../../functions/lifecycle/gc-sweep.js';
+import { Repositories } from '../../functions/lifecycle/repositories.js';
 import type { WriteOp } from '../../functions/ports/table.js';
 import { bytesOf, pushBlob } from '../support/local-app.js';
 import { composedRegistry, pushLayers, randomBytes, type ComposedRegistry } from './support.js';
@@ -125,6 +126,16 @@ describe('garbage collection passes', () => {
     expect((await registry.request(`/v2/gc/app/manifests/${image.digest}`)).status).toBe(404);
     const catalog = (await (await registry.request('/v2/_catalog')).json()) as { repositories: string[] };
     expect(catalog.repositories).not.toContain('gc/app');
+  });
+
+  it('adds a repository written before the project index existed to it', async () => {
+    await pushLayers(registry, 'legacy/app', 'v1', [randomBytes(100)]);
+    const meta = (await registry.deps.table.get({ pk: 'repo#legacy/app', sk: 'meta' }))!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = meta;
+    await registry.deps.table.put(unindexed);
+    expect(await new Repositories(registry.deps).names('legacy')).toEqual([]);
+    await collectGarbage(registry.deps, now);
+    expect(await new Repositories(registry.deps).names('legacy')).toEqual(['legacy/app']);
   });
 
   it('keeps the children of a tagged index and the signatures of a kept manifest', async () => {
