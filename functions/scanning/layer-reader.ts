@@ -126,7 +126,7 @@ export async function readLayer(
         const size = header.size ?? 0;
         budget.bytes += size;
         if (budget.bytes > limits.maxTotalBytes) throw new ScanError(`the files a scan reads exceed ${limits.maxTotalBytes} bytes in this image`);
-        onEntry({ kind: 'file', path, data: await readAll(entry, size, limits.maxFileBytes, path) });
+        onEntry({ kind: 'file', path, data: await readAll(entry as AsyncIterable<Buffer>, size, limits.maxFileBytes, path) });
         continue;
       } else if (header.type === 'link') {
         onEntry({ kind: 'hardlink', path, target: normalizePath(header.linkname ?? '') });
