@@ -9,6 +9,7 @@
  *   scan#<repository>@<digest>          inventory#<gen>#<n>     chunk n of the package inventory (JSON)
  *   scan#<repository>@<digest>          report#<gen>#<n>        chunk n of the vulnerability report (JSON)
  *   scanner#<uuid>                      meta                    a scanner registration (gsi1: scanners / <name>)
+ *   scannername#<name>                  meta                    claims a registration's name (names are unique)
  *   scanconfig                          <name>                  system CVE allowlist, default scanner
  *   scanreq#<id>                        meta / report#...       a scan request taken by Berth's own adapter API
  */
@@ -19,6 +20,7 @@ export const scanKeys = {
   scannedIndex: 'scanned',
   scanner: (uuid: string) => ({ pk: `scanner#${uuid}`, sk: 'meta' }),
   scannersIndex: 'scanners',
+  scannerName: (name: string) => ({ pk: `scannername#${name}`, sk: 'meta' }),
   config: (name: string) => ({ pk: 'scanconfig', sk: name }),
   request: (id: string) => `scanreq#${id}`,
 } as const;

@@ -1,0 +1,220 @@
+import type { AppDeps } from '../app-env.js';
+import { parseDigest } from '../core/digest.js';
+import { Manifests } from '../registry/manifests.js';
+import { type ScanRequest, scanWithAdapter } from './adapter-client.js';
+import { AllowlistStore } from './allowlist.js';
+import { scanArtifact, isScannable } from './image-scan.js';
+import { localSource } from './image-source.js';
+import type { Inventory } from './inventory.js';
+import type { ScanJob } from './jobs.js';
+import { type LayerLimits, ScanError, defaultLayerLimits } from './layer-reader.js';
+import { gateSummaryOf, type GateSummary } from './policy.js';
+import { type VulnerabilityReport, builtinScanner, matchInventory, summarize, topSeverity, vulnerabilityReportType } from './report.js';
+import { type ScanState, ScanStore } from './scan-store.js';
+import { ScannerRegistry, builtinUuid } from './scanner-registry.js';
+import { VulnDb, cachedLookup } from './vuln-db.js';
+
+export interface ScanningOptions {
+  limits: LayerLimits;
+  /** The URL scanner adapters reach this registry at (for the pull token they are handed). */
+  registryUrl?: string;
+  /** How long a scan on an adapter may take, and the longest wait between its polls. */
+  adapterDeadlineMs: number;
+  adapterMaxWaitMs: number;
+  /** Where gate summaries go (the pull gate reads them); absent: nowhere. */
+  putSummary?: (repository: string, digest: string, summary: GateSummary | null) => Promise<void>;
+}
+
+export const defaultScanningOptions: ScanningOptions = {
+  limits: defaultLayerLimits,
+  adapterDeadlineMs: 10 * 60 * 1000,
+  adapterMaxWaitMs: 30_000,
+};
+
+/** Harbor's `scan_overview` entry of an artifact. */
+export interface ScanOverview {
+  report_id: string;
+  scan_status: string;
+  severity: string;
+  duration: number;
+  summary: { total: number; fixable: number; summary: Record<string, number> } | null;
+  start_time: string;
+  end_time: string;
+  complete_percent: number;
+  scanner: { name: string; vendor: string; version: string } | null;
+}
+
+/**
+ * Scanning's service: requests scans, runs them (the built-in scanner or a registered adapter),
+ * stores reports and inventories, and re-matches inventories when the vulnerability data changes.
+ */
+export class ScanService {
+  readonly store: ScanStore;
+  readonly db: VulnDb;
+  readonly scanners: ScannerRegistry;
+  readonly allowlist: AllowlistStore;
+  readonly options: ScanningOptions;
+
+  constructor(
+    private readonly deps: AppDeps,
+    options: Partial<ScanningOptions> = {},
+  ) {
+    this.options = { ...defaultScanningOptions, ...options };
+    const now = () => this.now();
+    this.store = new ScanStore(deps.table);
+    this.db = new VulnDb(deps.table, now);
+    this.scanners = new ScannerRegistry(deps.table, now);
+    this.allowlist = new AllowlistStore(deps.table, now);
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Marks the artifact Pending and queues its scan; the job does the work. */
+  async request(repository: string, digest: string): Promise<ScanState> {
+    const requestId = crypto.randomUUID();
+    const state = await this.store.request(repository, digest, requestId, this.now().toISOString());
+    const job: ScanJob = { version: 1, kind: 'scan', id: requestId, repository, digest, requestId };
+    try {
+      await this.deps.queue.enqueue(job as never);
+    } catch (error) {
+      await this.store.update(repository, digest, requestId, { status: 'Error', message: `scan could not be queued: ${(error as Error).message}` });
+      throw error;
+    }
+    return state;
+  }
+
+  /** Whether the artifact is something to scan (an image or index; not a signature, chart, SBOM...). */
+  async scannable(repository: string, digest: string): Promise<boolean> {
+    const parsed = parseDigest(digest);
+    const manifests = new Manifests(this.deps);
+    const found = parsed ? await manifests.resolve(repository, { digest: parsed }) : null;
+    if (!found) return false;
+    try {
+      return isScannable(JSON.parse(Buffer.from(await manifests.body(found)).toString('utf8')));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The `scan` job. Idempotent: a request already finished, or replaced by a newer one, is left
+   * alone; a redelivery of one that was Running (the worker died) runs it again. A scan that
+   * cannot complete ends as Error with its reason; only infrastructure failures throw (retry).
+   */
+  async run(job: ScanJob): Promise<void> {
+    const state = await this.store.state(job.repository, job.digest);
+    if (!state || state.requestId !== job.requestId || state.status === 'Success' || state.status === 'Error') return;
+    const started = this.now().toISOString();
+    await this.store.update(job.repository, job.digest, job.requestId, { status: 'Running', startTime: started });
+    const scanner = await this.scanners.current();
+    try {
+      let report: VulnerabilityReport;
+      let inventory: Inventory | null = null;
+      const meta = await this.db.meta();
+      if (scanner.uuid === builtinUuid) {
+        inventory = await scanArtifact(localSource(this.deps, job.repository), job.digest, this.options.limits);
+        report = await this.reportOf(job.repository, job.digest, inventory);
+      } else {
+        report = await scanWithAdapter(scanner, await this.adapterRequest(job.repository, job.digest), {
+          deadlineMs: this.options.adapterDeadlineMs,
+          maxWaitMs: this.options.adapterMaxWaitMs,
+        });
+        if (!Array.isArray(report.vulnerabilities)) throw new ScanError(`scanner ${scanner.name} sent a report without vulnerabilities`);
+      }
+      const done = await this.store.complete(job.repository, job.digest, job.requestId, {
+        report,
+        summary: summarize(report.vulnerabilities),
+        inventory,
+        ...(inventory && meta ? { generation: meta.generation } : {}),
+        at: this.now().toISOString(),
+      });
+      if (done) await this.options.putSummary?.(job.repository, job.digest, gateSummaryOf('Success', report.vulnerabilities));
+    } catch (error) {
+      if (!(error instanceof ScanError)) throw error;
+      await this.store.update(job.repository, job.digest, job.requestId, { status: 'Error', message: error.message, endTime: this.now().toISOString() });
+      await this.options.putSummary?.(job.repository, job.digest, { status: 'Error', findings: [] });
+    }
+  }
+
+  async reportOf(repository: string, digest: string, inventory: Inventory, lookup = cachedLookup(this.db)): Promise<VulnerabilityReport> {
+    const vulnerabilities = await matchInventory(inventory, lookup);
+    return {
+      generated_at: this.now().toISOString(),
+      artifact: { repository, digest, mime_type: 'application/vnd.oci.image.manifest.v1+json' },
+      scanner: builtinScanner,
+      severity: topSeverity(vulnerabilities),
+      vulnerabilities,
+    };
+  }
+
+  /** What an adapter is handed: the registry's URL and a pull token for this one repository. */
+  private async adapterRequest(repository: string, digest: string): Promise<ScanRequest> {
+    if (!this.options.registryUrl) throw new ScanError('an external scanner needs the registry URL it can pull from (BERTH_SCANNING_REGISTRY_URL)');
+    let authorization: string | undefined;
+    if (this.deps.identity) {
+      const { token } = await this.deps.identity.tokens.issueAccessToken('scanner', [{ type: 'repository', name: repository, actions: ['pull'] }]);
+      authorization = `Bearer ${token}`;
+    }
+    return { registry: { url: this.options.registryUrl, ...(authorization ? { authorization } : {}) }, artifact: { repository, digest, mime_type: 'application/vnd.oci.image.manifest.v1+json' } };
+  }
+
+  /**
+   * Re-matches every stored inventory whose report predates the current vulnerability data:
+   * reads inventories and advisories, never a layer. Each (ecosystem, package) is read once for
+   * the whole run. Returns how many reports changed hands.
+   */
+  async rematchAll(): Promise<number> {
+    const meta = await this.db.meta();
+    if (!meta) return 0;
+    const lookup = cachedLookup(this.db);
+    let count = 0;
+    for await (const state of this.store.scanned()) {
+      if (state.status !== 'Success' || !state.inventoryGen || state.generation === meta.generation) continue;
+      const inventory = await this.store.inventory(state);
+      if (!inventory) continue;
+      const report = await this.reportOf(state.repository, state.digest, inventory, lookup);
+      const done = await this.store.complete(state.repository, state.digest, state.requestId, {
+        report,
+        summary: summarize(report.vulnerabilities),
+        inventory: null,
+        generation: meta.generation,
+        at: this.now().toISOString(),
+      });
+      if (done) {
+        await this.options.putSummary?.(state.repository, state.digest, gateSummaryOf('Success', report.vulnerabilities));
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Harbor's `scan_overview` of an artifact: keyed by report media type; null when never scanned. */
+  async overview(repository: string, digest: string): Promise<Record<string, ScanOverview> | null> {
+    const state = await this.store.state(repository, digest);
+    if (!state) return null;
+    const start = state.startTime ?? state.requestedAt;
+    const end = state.endTime ?? '';
+    const percent = state.status === 'Success' || state.status === 'Error' ? 100 : state.status === 'Running' ? 50 : 0;
+    return {
+      [vulnerabilityReportType]: {
+        report_id: state.reportGen ?? state.requestId,
+        scan_status: state.status,
+        severity: state.severity ?? 'Unknown',
+        duration: end ? Math.max(0, Math.round((Date.parse(end) - Date.parse(start)) / 1000)) : 0,
+        summary: state.summary ? { total: state.summary.total, fixable: state.summary.fixable, summary: state.summary.summary as Record<string, number> } : null,
+        start_time: start,
+        end_time: end,
+        complete_percent: percent,
+        scanner: state.scanner ?? null,
+        ...(state.message ? { message: state.message } : {}),
+      },
+    };
+  }
+}
+
+/** What the artifacts API (issue 11) shows as `scan_overview`; null when the artifact was never scanned. */
+export async function scanOverviewFor(deps: AppDeps, repository: string, digest: string): Promise<Record<string, ScanOverview> | null> {
+  return new ScanService(deps).overview(repository, digest);
+}
