@@ -27,6 +27,10 @@ export const variables = {
   BERTH_AWS_MAX_ATTEMPTS: { schema: z.optional(z.string().check(z.regex(/^[1-9][0-9]?$/))), doc: 'SDK attempts per AWS call (default 8)' },
   BERTH_STAGE: { schema: z.optional(z.string()), doc: 'name of the deployed stage (set by the CDK app)' },
   BERTH_PEER_REGIONS: { schema: z.optional(z.string()), doc: 'other regions of the stage, comma-separated (set by the CDK app)' },
+  BERTH_SCANNING_REGISTRY_URL: { schema: z.optional(z.url()), doc: 'URL external scanner adapters pull artifacts from (this registry as they reach it)' },
+  BERTH_SCANNER_ADAPTER_KEY: { schema: z.optional(z.string().check(z.minLength(16))), doc: "API key of Berth's own scanner adapter API at /scanner/api/v1 (16+ characters; unset: that API is off)" },
+  BERTH_VULNDB_URL: { schema: z.optional(z.string().check(z.minLength(1))), doc: 'OSV export zips the scheduled refresh fetches, comma-separated (e.g. Debian/all.zip, npm/all.zip URLs)' },
+  BERTH_VULNDB_REFRESH_CRON: { schema: z.optional(z.string().check(z.minLength(1))), doc: 'when the vulnerability data refresh runs (default `0 0 */6 * * *` when BERTH_VULNDB_URL is set)' },
   BERTH_DISCOVERY_PREFIX: { schema: z.optional(z.string()), doc: 'SSM parameter prefix where regions publish their endpoints (set by the CDK app)' },
 } as const;
 

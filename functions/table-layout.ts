@@ -37,6 +37,16 @@ export const partitions = {
   schedule: 'schedule#',
   /** lifecycle/audit-capability.ts: audit records of registry events */
   audit: 'audit#',
+  /** scanning/keys.ts: OSV advisories per ecosystem and package, and the data's generation */
+  vulnDb: 'vulndb#',
+  vulnDbMeta: 'vulndbmeta',
+  /** scanning/keys.ts: an artifact's scan status, report and package inventory */
+  scan: 'scan#',
+  /** scanning/keys.ts: scanner registrations, their unique names, scanning settings, adapter API requests */
+  scanner: 'scanner#',
+  scannerName: 'scannername#',
+  scanConfig: 'scanconfig',
+  scanRequest: 'scanreq#',
 } as const;
 
 /** Partition prefixes of index gsi1 (its own namespace). */
@@ -53,4 +63,8 @@ export const indexPartitions = {
   outbox: 'outbox',
   /** schedules/schedule-store.ts: every schedule */
   schedules: 'schedules',
+  /** scanning/keys.ts: every scanned artifact (rescans) */
+  scanned: 'scanned',
+  /** scanning/keys.ts: every scanner registration */
+  scanners: 'scanners',
 } as const;

@@ -1,5 +1,6 @@
 // zod/mini: the same checks as zod's chained API at a twentieth of the bundle (Lambda cold start).
 import * as z from 'zod/mini';
+import { longScanKinds, scanAllJob, scanGateRefreshJob, scanJob, scanRematchJob, scanRequestJob, vulnDbRefreshJob } from '../scanning/jobs.js';
 
 /**
  * Queue messages. Every job names its schema version so a worker deployed before or after a
@@ -46,7 +47,17 @@ const scheduleTick = z.object({
   id: z.string().check(z.minLength(1)),
 });
 
-export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick]);
+export const jobSchema = z.discriminatedUnion('kind', [
+  registryEvent,
+  deleteBlob,
+  scheduleTick,
+  scanJob,
+  scanRequestJob,
+  scanAllJob,
+  scanRematchJob,
+  scanGateRefreshJob,
+  vulnDbRefreshJob,
+]);
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];
@@ -57,7 +68,7 @@ export type RegistryEvent = z.infer<typeof registryEvent>;
  * queue, whose worker is sized for them (15-minute Lambda with a matching visibility timeout on
  * AWS, its own lane on one machine), so they never hold up audit records or webhooks.
  */
-export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([]);
+export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([...longScanKinds]);
 
 export function isLongJob(job: Pick<Job, 'kind'>): boolean {
   return longJobKinds.has(job.kind);

@@ -7,6 +7,7 @@ import { auditCapability } from '../lifecycle/audit-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { registryCapability } from '../registry/registry-capability.js';
 import { schedulesCapability } from '../schedules/schedules-capability.js';
+import { scanningCapability } from '../scanning/scanning-capability.js';
 import { dispatch } from '../worker/dispatch.js';
 
 /** What differs between runtimes in the wiring below. */
@@ -15,6 +16,8 @@ export interface CompositionOptions {
   alsoOnTick?: (() => Promise<unknown>)[];
   /** Where identity's one-time notices go (the generated admin password). */
   log?: (line: string) => void;
+  /** The environment, for capabilities' own settings (config.ts). */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -26,6 +29,7 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
     registryCapability(deps),
     auditCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
+    scanningCapability(deps, options.env ?? {}),
   ];
 }
 
@@ -41,7 +45,7 @@ export async function compose(
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
   const identity = await identityFromEnv(deps.table, env, options.log);
   if (identity) deps.identity = identity;
-  const capabilities = capabilitiesOf(deps, options);
+  const capabilities = capabilitiesOf(deps, { env, ...options });
   deps.capabilities = capabilities;
   return { app: createApp(deps), worker: dispatch(capabilities, deps.table, deps.now), capabilities };
 }

@@ -8,7 +8,7 @@ import { parseDigest } from '../core/digest.js';
 import { AdapterRequests } from '../scanning/adapter-requests.js';
 import { adapterTypes } from '../scanning/adapter-client.js';
 import { builtinScanner, vulnerabilityReportType } from '../scanning/report.js';
-import { ScanService } from '../scanning/scan-service.js';
+import { scanningOf } from '../scanning/scanning-capability.js';
 import { spdxMediaType, spdxOf } from '../scanning/spdx.js';
 
 function adapterError(status: ContentfulStatusCode, message: string): HTTPException {
@@ -43,14 +43,15 @@ function sameSecret(given: string, expected: string): boolean {
  * names: that is fetching URLs on a caller's behalf, so the API is off unless an API key is set,
  * and every call must carry it (`Authorization: Bearer <key>` or `X-ScannerAdapter-API-Key`).
  */
-export function scannerAdapterRoutes(options: { apiKey?: string; refreshAfterSeconds?: number }): Hono<AppEnv> {
+export function scannerAdapterRoutes(options: { refreshAfterSeconds?: number } = {}): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
-  const refreshAfter = String(options.refreshAfterSeconds ?? 2);
+  const refreshAfter = String(options.refreshAfterSeconds ?? 1);
 
   routes.use(async (c, next) => {
-    if (!options.apiKey) throw adapterError(404, 'the scanner adapter API is not enabled on this registry');
+    const apiKey = scanningOf(c.get('deps')).settings.adapterApiKey;
+    if (!apiKey) throw adapterError(404, 'the scanner adapter API is not enabled on this registry');
     const header = c.req.header('x-scanneradapter-api-key') ?? c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
-    if (!sameSecret(header, options.apiKey)) throw adapterError(401, 'a valid scanner adapter API key is required');
+    if (!sameSecret(header, apiKey)) throw adapterError(401, 'a valid scanner adapter API key is required');
     await next();
   });
 
@@ -78,14 +79,14 @@ export function scannerAdapterRoutes(options: { apiKey?: string; refreshAfterSec
     }
     const parsed = scanRequest.safeParse(body);
     if (!parsed.success) throw adapterError(422, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const requests = new AdapterRequests(c.get('deps'), new ScanService(c.get('deps')));
+    const requests = new AdapterRequests(c.get('deps'), scanningOf(c.get('deps')).service);
     const id = await requests.accept(parsed.data);
     return c.body(JSON.stringify({ id }), 202, { 'content-type': adapterTypes.scanResponse });
   });
 
   routes.get('/scan/:id/report', async (c) => {
     const deps = c.get('deps');
-    const requests = new AdapterRequests(deps, new ScanService(deps));
+    const requests = new AdapterRequests(deps, scanningOf(deps).service);
     const state = await requests.get(c.req.param('id'));
     if (!state) throw adapterError(404, 'no such scan request');
     if (state.status === 'Pending' || state.status === 'Running') return c.body(null, 302, { 'refresh-after': refreshAfter });

@@ -22,6 +22,9 @@ export const scanAllJob = z.object({ ...base, kind: z.literal('scan-all') });
 /** Re-match every stored inventory against the current vulnerability data (no layer is read). */
 export const scanRematchJob = z.object({ ...base, kind: z.literal('scan-rematch') });
 
+/** Rewrite every scanned artifact's pull-gate summary (the system CVE allowlist changed). */
+export const scanGateRefreshJob = z.object({ ...base, kind: z.literal('scan-gate-refresh') });
+
 /** Fetch the OSV archive from the configured URL and import it when it changed. */
 export const vulnDbRefreshJob = z.object({ ...base, kind: z.literal('vulndb-refresh') });
 
@@ -32,4 +35,4 @@ export type ScanRematchJob = z.infer<typeof scanRematchJob>;
 export type VulnDbRefreshJob = z.infer<typeof vulnDbRefreshJob>;
 
 /** Kinds that read whole images or archives: the long-job queue. */
-export const longScanKinds = ['scan', 'scan-request', 'scan-rematch', 'vulndb-refresh'] as const;
+export const longScanKinds = ['scan', 'scan-request', 'scan-rematch', 'scan-gate-refresh', 'vulndb-refresh'] as const;

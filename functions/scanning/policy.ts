@@ -1,7 +1,8 @@
+import type { Item } from '../ports/table.js';
 import { type Severity, severityRank } from './cvss.js';
 import type { ScanStatus } from './scan-store.js';
 
-/** Project metadata keys the vulnerability policy reads (Harbor's names, plus Berth's `prevent_unscanned`). */
+/** Project metadata keys the vulnerability policy reads (identity/project-metadata.ts). */
 export const policyKeys = {
   autoScan: 'auto_scan',
   preventVul: 'prevent_vul',
@@ -9,84 +10,101 @@ export const policyKeys = {
   reuseSystemAllowlist: 'reuse_sys_cve_allowlist',
   /** Berth's addition: with `prevent_vul` on, refuse artifacts that have no finished scan too. */
   preventUnscanned: 'prevent_unscanned',
-  /** Project allowlist: comma-separated CVE ids, and when it stops applying (epoch seconds). */
+  /** The project allowlist: comma-separated ids, and when it stops applying (epoch seconds). */
   allowlist: 'cve_allowlist',
   allowlistExpiresAt: 'cve_allowlist_expires_at',
 } as const;
 
+/** One finding as the gate sees it: id, severity rank, 1 when the system allowlist names it, aliases. */
+export type GateFinding = [string, number, number, ...string[]];
+
 /**
- * What the pull gate reads of an artifact's scan, stored beside it when a scan ends: findings at
- * Low or above as `[id, severity rank, ...aliases]` (the allowlist may name either the advisory
- * or a CVE alias), and the scan's status.
+ * What the pull gate reads of an artifact's scan (an ArtifactSummaries item): the scan's status,
+ * every finding, and when the system allowlist the flags were computed from expires. Written
+ * when a scan ends and rewritten when the system allowlist changes, so the gate never reads
+ * anything else.
  */
 export interface GateSummary {
   status: ScanStatus;
-  findings: [string, number, ...string[]][];
+  findings: GateFinding[];
+  /** Epoch seconds; null when the system allowlist never expires. */
+  systemAllowlistExpiresAt: number | null;
 }
 
-export function gateSummaryOf(status: ScanStatus, items: { id: string; severity: Severity; vendor_attributes?: Record<string, unknown> }[]): GateSummary {
-  const floor = severityRank('Low');
+export function gateSummaryOf(
+  status: ScanStatus,
+  items: { id: string; severity: Severity; vendor_attributes?: Record<string, unknown> }[],
+  system: { ids: ReadonlySet<string>; expiresAt: number | null },
+): GateSummary {
   return {
     status,
-    findings: items
-      .filter((item) => severityRank(item.severity) >= floor)
-      .map((item) => {
-        const aliases = Array.isArray(item.vendor_attributes?.aliases) ? (item.vendor_attributes.aliases as string[]) : [];
-        return [item.id, severityRank(item.severity), ...aliases] as [string, number, ...string[]];
-      }),
+    systemAllowlistExpiresAt: system.expiresAt,
+    findings: items.map((item) => {
+      const aliases = Array.isArray(item.vendor_attributes?.aliases) ? (item.vendor_attributes.aliases as string[]) : [];
+      const allowed = system.ids.has(item.id) || aliases.some((a) => system.ids.has(a)) ? 1 : 0;
+      return [item.id, severityRank(item.severity), allowed, ...aliases] as GateFinding;
+    }),
   };
 }
 
-const thresholds: Record<string, Severity> = { negligible: 'Negligible', low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
+const thresholds: Record<string, Severity> = { none: 'Unknown', low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
 
-/** The severity a project refuses from (`severity` metadata); Harbor's default is `low`. */
-export function thresholdOf(metadata: Record<string, string>): Severity {
+/** The severity a project refuses from (`severity`; Harbor's default is low, `none` refuses any finding). */
+export function thresholdOf(metadata: Readonly<Record<string, string>>): Severity {
   return thresholds[(metadata[policyKeys.severity] ?? 'low').toLowerCase()] ?? 'Low';
 }
 
-export function projectAllowlist(metadata: Record<string, string>, nowSeconds: number): Set<string> {
+function projectAllowlist(metadata: Readonly<Record<string, string>>, nowSeconds: number): Set<string> {
   const expires = Number(metadata[policyKeys.allowlistExpiresAt] ?? '');
   if (Number.isFinite(expires) && expires > 0 && expires <= nowSeconds) return new Set();
   return new Set((metadata[policyKeys.allowlist] ?? '').split(',').map((id) => id.trim()).filter((id) => id !== ''));
 }
 
+function asSummary(item: Item | undefined): GateSummary | null {
+  if (!item || typeof item.status !== 'string' || !Array.isArray(item.findings)) return null;
+  return { status: item.status as ScanStatus, findings: item.findings as unknown as GateFinding[], systemAllowlistExpiresAt: (item.systemAllowlistExpiresAt as number | null) ?? null };
+}
+
 export interface Violation {
   message: string;
+  detail?: Record<string, unknown>;
 }
 
 /**
- * The pull decision for `prevent_vul`: refused when a finding at or above the project's severity
- * is allowlisted neither by the project nor (with `reuse_sys_cve_allowlist`) by the system.
- * Without a finished scan: refused only with `prevent_unscanned`. `systemAllowlist` is asked for
- * only when the answer depends on it.
+ * The pull decision for `prevent_vul` (Harbor's "prevent vulnerable images from running"):
+ * refused when a finding at or above the project's severity is not allowlisted. The allowlist is
+ * the project's own, or the system's with `reuse_sys_cve_allowlist` (instead of, as in Harbor);
+ * an expired one allows nothing. Without a finished scan the pull is allowed (Harbor's
+ * behaviour) unless `prevent_unscanned` is on.
  */
-export async function vulnerabilityViolation(
-  metadata: Record<string, string>,
-  summary: GateSummary | null,
-  nowSeconds: number,
-  systemAllowlist: () => Promise<Set<string>>,
-): Promise<Violation | null> {
+export function vulnerabilityViolation(metadata: Readonly<Record<string, string>>, item: Item | undefined, nowSeconds: number): Violation | null {
   if (metadata[policyKeys.preventVul] !== 'true') return null;
+  const summary = asSummary(item);
   const threshold = thresholdOf(metadata);
   if (!summary || summary.status !== 'Success') {
     if (metadata[policyKeys.preventUnscanned] !== 'true') return null;
     const state = summary ? `its scan is ${summary.status}` : 'it has not been scanned';
-    return { message: `current image without a finished vulnerability scan cannot be pulled: ${state} and the project refuses unscanned images (prevent_unscanned)` };
+    return { message: `current image without a finished vulnerability scan cannot be pulled: ${state}, and the project refuses unscanned images (prevent_unscanned)`, detail: { scan_status: summary?.status ?? 'Not Scanned' } };
   }
   const floor = severityRank(threshold);
-  const over = summary.findings.filter(([, rank]) => rank >= floor);
-  if (over.length === 0) return null;
-  const allowed = projectAllowlist(metadata, nowSeconds);
-  if (metadata[policyKeys.reuseSystemAllowlist] === 'true') for (const id of await systemAllowlist()) allowed.add(id);
-  const blocking = over.filter(([id, , ...aliases]) => !allowed.has(id) && !aliases.some((a) => allowed.has(a)));
+  const useSystem = metadata[policyKeys.reuseSystemAllowlist] === 'true';
+  const systemValid = summary.systemAllowlistExpiresAt === null || summary.systemAllowlistExpiresAt > nowSeconds;
+  const project = useSystem ? new Set<string>() : projectAllowlist(metadata, nowSeconds);
+  const blocking = summary.findings.filter(([id, rank, systemAllowed, ...aliases]) => {
+    if (rank < floor) return false;
+    if (useSystem) return !(systemAllowed === 1 && systemValid);
+    return !project.has(id) && !aliases.some((a) => project.has(a));
+  });
   if (blocking.length === 0) return null;
-  const counts = new Map<number, number>();
-  for (const [, rank] of blocking) counts.set(rank, (counts.get(rank) ?? 0) + 1);
-  const named = [...counts.entries()]
-    .sort((a, b) => b[0] - a[0])
-    .map(([rank, n]) => `${n} ${(['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'] as const)[rank]}`)
+  const names = ['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'] as const;
+  const counts: Record<string, number> = {};
+  for (const [, rank] of blocking) counts[names[rank] ?? 'Unknown'] = (counts[names[rank] ?? 'Unknown'] ?? 0) + 1;
+  const named = Object.entries(counts)
+    .sort((a, b) => severityRank(b[0] as Severity) - severityRank(a[0] as Severity))
+    .map(([name, n]) => `${n} ${name}`)
     .join(', ');
   return {
-    message: `current image with ${blocking.length} vulnerabilities cannot be pulled due to configured policy in 'Prevent images with vulnerability severity of "${threshold}" or higher from running.' To continue with pull, please contact your project administrator to exempt matched vulnerabilities through configuring the CVE allowlist. (${named})`,
+    message: `current image with ${blocking.length} vulnerabilities (${named}) cannot be pulled due to configured policy in 'Prevent images with vulnerability severity of "${threshold}" or higher from running.' To continue with pull, please contact your project administrator to exempt matched vulnerabilities through configuring the CVE allowlist.`,
+    detail: { severity: threshold, counts },
   };
 }

@@ -8,7 +8,10 @@ import { localSource } from './image-source.js';
 import type { Inventory } from './inventory.js';
 import type { ScanJob } from './jobs.js';
 import { type LayerLimits, ScanError, defaultLayerLimits } from './layer-reader.js';
-import { gateSummaryOf, type GateSummary } from './policy.js';
+import { gateSummaryOf } from './policy.js';
+import { allowedIds } from './allowlist.js';
+import { ArtifactSummaries } from '../registry/artifact-summaries.js';
+import { ConditionFailedError, type Item } from '../ports/table.js';
 import { type VulnerabilityReport, builtinScanner, matchInventory, summarize, topSeverity, vulnerabilityReportType } from './report.js';
 import { type ScanState, ScanStore } from './scan-store.js';
 import { ScannerRegistry, builtinUuid } from './scanner-registry.js';
@@ -21,8 +24,6 @@ export interface ScanningOptions {
   /** How long a scan on an adapter may take, and the longest wait between its polls. */
   adapterDeadlineMs: number;
   adapterMaxWaitMs: number;
-  /** Where gate summaries go (the pull gate reads them); absent: nowhere. */
-  putSummary?: (repository: string, digest: string, summary: GateSummary | null) => Promise<void>;
 }
 
 export const defaultScanningOptions: ScanningOptions = {
@@ -30,6 +31,9 @@ export const defaultScanningOptions: ScanningOptions = {
   adapterDeadlineMs: 10 * 60 * 1000,
   adapterMaxWaitMs: 30_000,
 };
+
+/** The capability's name: its event deliveries and its artifact summaries go by it. */
+export const scanningName = 'scanning';
 
 /** Harbor's `scan_overview` entry of an artifact. */
 export interface ScanOverview {
@@ -54,6 +58,7 @@ export class ScanService {
   readonly scanners: ScannerRegistry;
   readonly allowlist: AllowlistStore;
   readonly options: ScanningOptions;
+  private readonly summaries: ArtifactSummaries;
 
   constructor(
     private readonly deps: AppDeps,
@@ -65,24 +70,50 @@ export class ScanService {
     this.db = new VulnDb(deps.table, now);
     this.scanners = new ScannerRegistry(deps.table, now);
     this.allowlist = new AllowlistStore(deps.table, now);
+    this.summaries = new ArtifactSummaries(deps.table);
   }
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** Marks the artifact Pending and queues its scan; the job does the work. */
-  async request(repository: string, digest: string): Promise<ScanState> {
-    const requestId = crypto.randomUUID();
-    const state = await this.store.request(repository, digest, requestId, this.now().toISOString());
+  /**
+   * Marks the artifact Pending and queues its scan in one transaction (the outbox): a request is
+   * never recorded without its job, nor a job queued without its request. `requestId` makes a
+   * repeated request (an event delivered twice) a no-op; two requests racing, one of them wins.
+   */
+  async request(repository: string, digest: string, requestId: string = crypto.randomUUID()): Promise<ScanState> {
+    const current = await this.store.state(repository, digest);
+    if (current?.requestId === requestId) return current;
+    const { op, state } = await this.store.requestOp(repository, digest, requestId, this.now().toISOString());
     const job: ScanJob = { version: 1, kind: 'scan', id: requestId, repository, digest, requestId };
     try {
-      await this.deps.queue.enqueue(job as never);
+      await this.deps.table.transact([op, this.deps.queue.enqueueOp(job)]);
     } catch (error) {
-      await this.store.update(repository, digest, requestId, { status: 'Error', message: `scan could not be queued: ${(error as Error).message}` });
-      throw error;
+      if (!(error instanceof ConditionFailedError)) throw error;
+      return (await this.store.state(repository, digest)) ?? state;
     }
     return state;
+  }
+
+  /** Stores what the pull gate reads of a scan (see policy.ts), flagged against the system allowlist. */
+  async writeGate(repository: string, digest: string, status: ScanState['status'], items: VulnerabilityReport['vulnerabilities']): Promise<void> {
+    const list = await this.allowlist.system();
+    const summary = gateSummaryOf(status, items, { ids: allowedIds({ ...list, expires_at: null }, 0), expiresAt: list.expires_at });
+    await this.summaries.put(repository, digest, scanningName, summary as unknown as Record<string, Item[string]>);
+  }
+
+  /** Rewrites every scanned artifact's gate summary (the `scan-gate-refresh` job). */
+  async refreshGates(): Promise<number> {
+    let count = 0;
+    for await (const state of this.store.scanned()) {
+      if (state.status !== 'Success') continue;
+      const report = await this.store.report(state);
+      if (!report) continue;
+      await this.writeGate(state.repository, state.digest, 'Success', report.vulnerabilities);
+      count++;
+    }
+    return count;
   }
 
   /** Whether the artifact is something to scan (an image or index; not a signature, chart, SBOM...). */
@@ -130,11 +161,11 @@ export class ScanService {
         ...(inventory && meta ? { generation: meta.generation } : {}),
         at: this.now().toISOString(),
       });
-      if (done) await this.options.putSummary?.(job.repository, job.digest, gateSummaryOf('Success', report.vulnerabilities));
+      if (done) await this.writeGate(job.repository, job.digest, 'Success', report.vulnerabilities);
     } catch (error) {
       if (!(error instanceof ScanError)) throw error;
-      await this.store.update(job.repository, job.digest, job.requestId, { status: 'Error', message: error.message, endTime: this.now().toISOString() });
-      await this.options.putSummary?.(job.repository, job.digest, { status: 'Error', findings: [] });
+      const failed = await this.store.update(job.repository, job.digest, job.requestId, { status: 'Error', message: error.message, endTime: this.now().toISOString() });
+      if (failed) await this.writeGate(job.repository, job.digest, 'Error', []);
     }
   }
 
@@ -183,7 +214,7 @@ export class ScanService {
         at: this.now().toISOString(),
       });
       if (done) {
-        await this.options.putSummary?.(state.repository, state.digest, gateSummaryOf('Success', report.vulnerabilities));
+        await this.writeGate(state.repository, state.digest, 'Success', report.vulnerabilities);
         count++;
       }
     }

@@ -1,4 +1,4 @@
-import type { Item, Table } from '../ports/table.js';
+import type { Item, Table, WriteOp } from '../ports/table.js';
 import { pruneChunks, putChunks, readChunks } from './chunked.js';
 import type { Inventory } from './inventory.js';
 import { scanKeys } from './keys.js';
@@ -44,32 +44,34 @@ export class ScanStore {
     return item ? stateOf(item) : null;
   }
 
-  private async write(state: ScanState): Promise<void> {
-    await this.table.put({
+  private itemOf(state: ScanState): Item {
+    return {
       pk: scanKeys.artifact(state.repository, state.digest),
       sk: 'status',
       gsi1pk: scanKeys.scannedIndex,
       gsi1sk: `${state.repository}@${state.digest}`,
       state: state as never,
-    });
+    };
   }
 
-  /** Records a new request (Pending), replacing whatever status was there; keeps the last report. */
-  async request(repository: string, digest: string, requestId: string, at: string): Promise<ScanState> {
+  private async write(state: ScanState): Promise<void> {
+    await this.table.put(this.itemOf(state));
+  }
+
+  /**
+   * The write that records a new request (Pending), replacing whatever status was there but
+   * keeping the last report; the caller commits it together with the job (the outbox).
+   */
+  async requestOp(repository: string, digest: string, requestId: string, at: string): Promise<{ op: WriteOp; state: ScanState }> {
     const previous = await this.state(repository, digest);
-    const state: ScanState = {
-      ...(previous ?? {}),
-      repository,
-      digest,
-      status: 'Pending',
-      requestedAt: at,
-      requestId,
-    };
+    const state: ScanState = { ...(previous ?? {}), repository, digest, status: 'Pending', requestedAt: at, requestId };
     delete state.message;
     delete state.startTime;
     delete state.endTime;
-    await this.write(state);
-    return state;
+    const op: WriteOp = previous
+      ? { put: this.itemOf(state), condition: { equals: { state: previous as never } } }
+      : { put: this.itemOf(state), condition: { exists: false } };
+    return { op, state };
   }
 
   /** Moves a request on, unless a newer request replaced it meanwhile. */

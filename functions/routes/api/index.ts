@@ -8,6 +8,9 @@ import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
 import { robotRoutes } from './robots.js';
+import { scanArtifactRoutes } from './scan-artifacts.js';
+import { scanSystemRoutes } from './scan-system.js';
+import { scannerRoutes } from './scanners.js';
 import { userRoutes } from './users.js';
 
 /**
@@ -33,6 +36,9 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());
+  api.route('/projects', scanArtifactRoutes());
+  api.route('/scanners', scannerRoutes());
+  api.route('/', scanSystemRoutes());
   api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   return api;
 }

@@ -5,7 +5,7 @@ import { isValidTag } from '../../core/reference.js';
 import type { Action } from '../../identity/rbac.js';
 import { Manifests } from '../../registry/manifests.js';
 import { vulnerabilityReportType } from '../../scanning/report.js';
-import { ScanService } from '../../scanning/scan-service.js';
+import { scanningOf } from '../../scanning/scanning-capability.js';
 import { spdxMediaType, spdxOf } from '../../scanning/spdx.js';
 import { apiError, projectFor } from './api-context.js';
 
@@ -48,7 +48,7 @@ export function scanArtifactRoutes(): Hono<AppEnv> {
 
   routes.post(`${base}/scan`, async (c) => {
     const { repository, digest } = await artifactFor(c, 'push');
-    const service = new ScanService(c.get('deps'));
+    const service = scanningOf(c.get('deps')).service;
     if (!(await service.scannable(repository, digest))) throw apiError(400, 'BAD_REQUEST', `artifact ${repository}@${digest} is not an image this scanner can read`);
     await service.request(repository, digest);
     return c.body(null, 202);
@@ -56,7 +56,7 @@ export function scanArtifactRoutes(): Hono<AppEnv> {
 
   routes.get(`${base}/additions/vulnerabilities`, async (c) => {
     const { repository, digest } = await artifactFor(c, 'pull');
-    const service = new ScanService(c.get('deps'));
+    const service = scanningOf(c.get('deps')).service;
     const state = await service.store.state(repository, digest);
     const report = state?.status === 'Success' ? await service.store.report(state) : null;
     // Harbor answers an empty object for an artifact without a report.
@@ -65,7 +65,7 @@ export function scanArtifactRoutes(): Hono<AppEnv> {
 
   routes.get(`${base}/additions/sbom`, async (c) => {
     const { repository, digest } = await artifactFor(c, 'pull');
-    const service = new ScanService(c.get('deps'));
+    const service = scanningOf(c.get('deps')).service;
     const state = await service.store.state(repository, digest);
     const inventory = state ? await service.store.inventory(state) : null;
     if (!inventory) throw apiError(404, 'NOT_FOUND', `artifact ${repository}@${digest} has no SBOM: scan it with the built-in scanner first`);
