@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableJobQueue } from '../../../functions/adapters/local/table-job-queue.js';
+import { createApp } from '../../../functions/app.js';
 import { compose } from '../../../functions/entry/compose.js';
 import { createLocalDeps, type LocalDeps } from '../../../functions/entry/local-deps.js';
 import type { ScanState } from '../../../functions/scanning/scan-store.js';
@@ -24,14 +25,27 @@ export async function scanningApp(env: Record<string, string> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'berth-scanning-'));
   const deps: LocalDeps = createLocalDeps(dir);
   deps.queue = new TableJobQueue(deps.table, { pollMs: 50, retryDelayMs: 100 });
-  const { app, worker } = await compose(deps, { BERTH_ADMIN_PASSWORD: adminPassword, ...env }, { log: () => {} });
+  const composed = await compose(deps, { BERTH_ADMIN_PASSWORD: adminPassword, ...env }, { log: () => {} });
+  const { worker } = composed;
+  let app = composed.app;
   deps.queue.start(worker);
   const scanning: ScanningCapability = scanningOf(deps);
   await scanning.service.db.import(osvDocuments(join(fixtures, 'osv')), 'fixtures');
 
   const request = async (path: string, init?: RequestInit) => app.request(new URL(path, origin).toString(), init);
 
+  const tokens = new Map<string, string>();
+  /** A token for `scope` (cached for the test: every Basic login costs a scrypt hash). */
   async function token(scope: string, login = 'admin', password = adminPassword): Promise<string> {
+    const key = `${login}\u0000${password}\u0000${scope}`;
+    const cached = tokens.get(key);
+    if (cached) return cached;
+    const fresh = await issue(scope, login, password);
+    tokens.set(key, fresh);
+    return fresh;
+  }
+
+  async function issue(scope: string, login: string, password: string): Promise<string> {
     const response = await request(`/service/token?service=berth&scope=${encodeURIComponent(scope)}`, { headers: { authorization: basic(login, password) } });
     return ((await response.json()) as { token: string }).token;
   }
@@ -87,7 +101,16 @@ export async function scanningApp(env: Record<string, string> = {}) {
   }
 
   return {
-    app,
+    get app() {
+      return app;
+    },
+    /**
+     * The app built again over the same deps: pull gates cache project metadata for seconds, and a
+     * new app starts with an empty cache (as another instance of the API would).
+     */
+    freshApp() {
+      app = createApp(deps);
+    },
     deps,
     dir,
     worker,
