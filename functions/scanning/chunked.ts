@@ -1,4 +1,4 @@
-import type { Table } from '../ports/table.js';
+import type { Table, WriteOp } from '../ports/table.js';
 
 /**
  * JSON values too large for one table item (DynamoDB stops at 400 KB), kept as numbered chunks
@@ -9,17 +9,18 @@ import type { Table } from '../ports/table.js';
 
 /** Characters per chunk: at 4 UTF-8 bytes a character at worst, well under an item's 400 KB. */
 const chunkChars = 90_000;
+const chunksPerTransaction = 8;
 
 /** Writes `value` as generation `gen` of `name` in partition `pk`; returns the number of chunks. */
 export async function putChunks(table: Table, pk: string, name: string, gen: string, value: unknown): Promise<number> {
   const text = JSON.stringify(value);
   const count = Math.max(1, Math.ceil(text.length / chunkChars));
-  const writes: Promise<void>[] = [];
+  const ops: WriteOp[] = [];
   for (let n = 0; n < count; n++) {
-    writes.push(table.put({ pk, sk: `${name}#${gen}#${String(n).padStart(5, '0')}`, part: text.slice(n * chunkChars, (n + 1) * chunkChars) }));
-    if (writes.length >= 16) await Promise.all(writes.splice(0));
+    ops.push({ put: { pk, sk: `${name}#${gen}#${String(n).padStart(5, '0')}`, part: text.slice(n * chunkChars, (n + 1) * chunkChars) } });
   }
-  await Promise.all(writes);
+  // A few chunks per transaction: one commit each (DynamoDB caps a transaction at 4 MB).
+  for (let i = 0; i < ops.length; i += chunksPerTransaction) await table.transact(ops.slice(i, i + chunksPerTransaction));
   return count;
 }
 
@@ -33,5 +34,6 @@ export async function readChunks<T>(table: Table, pk: string, name: string, gen:
 /** Removes every generation of `name` but `keep`. */
 export async function pruneChunks(table: Table, pk: string, name: string, keep: string | null): Promise<void> {
   const items = await table.query(pk, { prefix: `${name}#` });
-  await Promise.all(items.filter((item) => keep === null || !item.sk.startsWith(`${name}#${keep}#`)).map((item) => table.delete({ pk: item.pk, sk: item.sk })));
+  const ops: WriteOp[] = items.filter((item) => keep === null || !item.sk.startsWith(`${name}#${keep}#`)).map((item) => ({ delete: { pk: item.pk, sk: item.sk } }));
+  for (let i = 0; i < ops.length; i += 100) await table.transact(ops.slice(i, i + 100));
 }

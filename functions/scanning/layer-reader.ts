@@ -59,7 +59,8 @@ export function normalizePath(name: string): string {
  * layers that may be zstd, and uncompressed layers are pushed as `tar` by containerd.
  */
 function decompressorFor(head: Uint8Array): Transform | null {
-  if (head[0] === 0x1f && head[1] === 0x8b) return zlib.createGunzip();
+  // Large output chunks: the tar reader's cost is per chunk, and zlib's default is 16 KiB.
+  if (head[0] === 0x1f && head[1] === 0x8b) return zlib.createGunzip({ chunkSize: 256 * 1024 });
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
     const create = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
     if (!create) throw new ScanError(`zstd-compressed layers are unsupported on Node ${process.versions.node} (Node 22.15 or later reads them)`);

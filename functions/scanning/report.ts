@@ -44,6 +44,12 @@ export interface ReportSummary {
 }
 
 /**
+ * Which advisories affect a (ecosystem, source package, version), remembered across the
+ * inventories of one rescan: images built on the same base share most of their packages.
+ */
+export type VerdictCache = Map<string, { advisory: Advisory; fixedIn?: string }[]>;
+
+/**
  * Matches an inventory against the advisories `lookup` returns for each (ecosystem, package).
  * OS packages are looked up by their source package (what Debian and Alpine advisories name)
  * and the installed version of it; each finding names the binary package, as scanners report.
@@ -51,6 +57,7 @@ export interface ReportSummary {
 export async function matchInventory(
   inventory: Inventory,
   lookup: (ecosystem: string, pkg: string) => Promise<Advisory[]>,
+  verdicts: VerdictCache = new Map(),
 ): Promise<VulnerabilityItem[]> {
   const found = new Map<string, VulnerabilityItem>();
   await Promise.all(
@@ -60,16 +67,23 @@ export async function matchInventory(
       if (!compare) return;
       const name = pkg.source ?? pkg.name;
       const version = pkg.sourceVersion ?? pkg.version;
-      for (const advisory of await lookup(pkg.ecosystem, name)) {
-        const verdict = affects(advisory, version, compare);
-        if (!verdict.affected) continue;
-        const key = `${advisory.id}\u0000${pkg.name}\u0000${pkg.version}`;
-        if (found.has(key)) continue;
-        found.set(key, {
+      const key = `${pkg.ecosystem}\u0000${name}\u0000${version}`;
+      let matched = verdicts.get(key);
+      if (!matched) {
+        matched = (await lookup(pkg.ecosystem, name)).flatMap((advisory) => {
+          const verdict = affects(advisory, version, compare);
+          return verdict.affected ? [{ advisory, fixedIn: verdict.fixedIn }] : [];
+        });
+        verdicts.set(key, matched);
+      }
+      for (const { advisory, fixedIn } of matched) {
+        const findingKey = `${advisory.id}\u0000${pkg.name}\u0000${pkg.version}`;
+        if (found.has(findingKey)) continue;
+        found.set(findingKey, {
           id: advisory.id,
           package: pkg.name,
           version: pkg.version,
-          fix_version: verdict.fixedIn ?? '',
+          fix_version: fixedIn ?? '',
           severity: advisory.severity,
           description: advisory.description || advisory.summary,
           links: advisory.links,

@@ -12,8 +12,8 @@ import { gateSummaryOf } from './policy.js';
 import { allowedIds } from './allowlist.js';
 import { ArtifactSummaries } from '../registry/artifact-summaries.js';
 import { ConditionFailedError, type Item } from '../ports/table.js';
-import { type VulnerabilityReport, builtinScanner, matchInventory, summarize, topSeverity, vulnerabilityReportType } from './report.js';
-import { type ScanState, ScanStore } from './scan-store.js';
+import { type VerdictCache, type VulnerabilityReport, builtinScanner, matchInventory, summarize, topSeverity, vulnerabilityReportType } from './report.js';
+import { type ScanState, ScanStore, findingsHash } from './scan-store.js';
 import { ScannerRegistry, builtinUuid } from './scanner-registry.js';
 import { VulnDb, cachedLookup } from './vuln-db.js';
 
@@ -169,8 +169,8 @@ export class ScanService {
     }
   }
 
-  async reportOf(repository: string, digest: string, inventory: Inventory, lookup = cachedLookup(this.db)): Promise<VulnerabilityReport> {
-    const vulnerabilities = await matchInventory(inventory, lookup);
+  async reportOf(repository: string, digest: string, inventory: Inventory, lookup = cachedLookup(this.db), verdicts?: VerdictCache): Promise<VulnerabilityReport> {
+    const vulnerabilities = await matchInventory(inventory, lookup, verdicts);
     return {
       generated_at: this.now().toISOString(),
       artifact: { repository, digest, mime_type: 'application/vnd.oci.image.manifest.v1+json' },
@@ -194,18 +194,26 @@ export class ScanService {
   /**
    * Re-matches every stored inventory whose report predates the current vulnerability data:
    * reads inventories and advisories, never a layer. Each (ecosystem, package) is read once for
-   * the whole run. Returns how many reports changed hands.
+   * the whole run. Returns how many reports changed (the others only record the new generation).
    */
-  async rematchAll(): Promise<number> {
+  async rematchAll(): Promise<{ visited: number; changed: number }> {
     const meta = await this.db.meta();
-    if (!meta) return 0;
+    if (!meta) return { visited: 0, changed: 0 };
     const lookup = cachedLookup(this.db);
-    let count = 0;
+    const verdicts: VerdictCache = new Map();
+    let changed = 0;
+    let visited = 0;
     for await (const state of this.store.scanned()) {
       if (state.status !== 'Success' || !state.inventoryGen || state.generation === meta.generation) continue;
       const inventory = await this.store.inventory(state);
       if (!inventory) continue;
-      const report = await this.reportOf(state.repository, state.digest, inventory, lookup);
+      visited++;
+      const report = await this.reportOf(state.repository, state.digest, inventory, lookup, verdicts);
+      if (state.findingsHash === findingsHash(report)) {
+        // The usual case: the data changed elsewhere. Only the generation moves on.
+        await this.store.update(state.repository, state.digest, state.requestId, { generation: meta.generation });
+        continue;
+      }
       const done = await this.store.complete(state.repository, state.digest, state.requestId, {
         report,
         summary: summarize(report.vulnerabilities),
@@ -215,10 +223,10 @@ export class ScanService {
       });
       if (done) {
         await this.writeGate(state.repository, state.digest, 'Success', report.vulnerabilities);
-        count++;
+        changed++;
       }
     }
-    return count;
+    return { visited, changed };
   }
 
   /** Harbor's `scan_overview` of an artifact: keyed by report media type; null when never scanned. */

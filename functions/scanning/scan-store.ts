@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Item, Table, WriteOp } from '../ports/table.js';
 import { pruneChunks, putChunks, readChunks } from './chunked.js';
 import type { Inventory } from './inventory.js';
@@ -27,12 +28,19 @@ export interface ScanState {
   reportChunks?: number;
   inventoryGen?: string;
   inventoryChunks?: number;
+  /** Digest of the findings, so a rescan that finds the same ones rewrites nothing but this item. */
+  findingsHash?: string;
   /** The request id, so a late worker does not overwrite a newer request's outcome. */
   requestId: string;
 }
 
 function stateOf(item: Item): ScanState {
   return item.state as unknown as ScanState;
+}
+
+/** What identifies a report's findings, whenever it was generated. */
+export function findingsHash(report: VulnerabilityReport): string {
+  return createHash('sha256').update(JSON.stringify(report.vulnerabilities)).digest('hex');
 }
 
 /** Scan status, reports and package inventories per artifact (repository + manifest digest). */
@@ -107,6 +115,7 @@ export class ScanStore {
       scanner: result.report.scanner,
       reportGen: gen,
       reportChunks,
+      findingsHash: findingsHash(result.report),
       ...(result.inventory ? { inventoryGen: gen, inventoryChunks } : {}),
       ...(result.generation ? { generation: result.generation } : {}),
     });

@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.cleanup());
 
-const as = (login: string | null) => (login ? { authorization: basic(login, password) } : {});
+const as = (login: string | null): Record<string, string> => (login ? { authorization: basic(login, password) } : {});
 
 describe('who may scan and read reports', () => {
   test.each([

@@ -3,6 +3,8 @@ import { configurationsSchema, ldapPingSchema } from './configurations.js';
 import { projectMemberSchema, roleRequestSchema } from './members.js';
 import { projectReqSchema, projectUpdateSchema } from './projects.js';
 import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
+import { cveAllowlistSchema, scanScheduleSchema } from './scan-system.js';
+import { scannerRegistrationSchema } from './scanners.js';
 import { passwordReqSchema, sysadminFlagSchema, userCreationSchema, userProfileSchema } from './users.js';
 
 /** Request bodies, generated from the very zod schemas the routes validate with. */
@@ -20,6 +22,9 @@ const bodies = {
   RobotSec: robotSecretSchema,
   Configurations: configurationsSchema,
   LdapConf: ldapPingSchema,
+  ScannerRegistrationReq: scannerRegistrationSchema,
+  ScanAllSchedule: scanScheduleSchema,
+  CVEAllowlist: cveAllowlistSchema,
 } as const;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head';
@@ -88,6 +93,37 @@ const ops: Record<string, Partial<Record<Method, Op>>> = {
     put: { summary: 'Change auth settings: auth_mode and ldap_* (system admin)', body: 'Configurations', ok: 200 },
   },
   '/ldap/ping': { post: { summary: 'Check LDAP settings (system admin)', body: 'LdapConf', ok: 200 } },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/scan': {
+    post: { summary: 'Scan an artifact (repository_name URL-encoded twice)', ok: 202, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/vulnerabilities': {
+    get: { summary: 'The vulnerability report, keyed by its media type', ok: 200, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/sbom': {
+    get: { summary: 'The package inventory as SPDX 2.3 JSON', ok: 200, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/system/scanAll/now': { post: { summary: 'Scan every image (system admin)', ok: 201 } },
+  '/system/scanAll/schedule': {
+    get: { summary: 'The scan-all schedule (system admin)', ok: 200 },
+    post: { summary: 'Set the scan-all schedule', body: 'ScanAllSchedule', ok: 200 },
+    put: { summary: 'Change the scan-all schedule (type None removes it)', body: 'ScanAllSchedule', ok: 200 },
+  },
+  '/system/CVEAllowlist': {
+    get: { summary: 'The system CVE allowlist', ok: 200 },
+    put: { summary: 'Replace the system CVE allowlist (system admin)', body: 'CVEAllowlist', ok: 200 },
+  },
+  '/scanners': {
+    get: { summary: 'Scanner registrations, the built-in one first (system admin)', ok: 200 },
+    post: { summary: 'Register a Pluggable Scanner API v1.2 adapter', body: 'ScannerRegistrationReq', ok: 201 },
+  },
+  '/scanners/ping': { post: { summary: "Check an adapter's metadata before registering it", body: 'ScannerRegistrationReq', ok: 200 } },
+  '/scanners/{registration_id}': {
+    get: { summary: 'Get a registration', ok: 200, params: ['registration_id'] },
+    put: { summary: 'Change a registration', body: 'ScannerRegistrationReq', ok: 200, params: ['registration_id'] },
+    patch: { summary: 'Make it the default scanner ({"is_default": true})', ok: 200, params: ['registration_id'] },
+    delete: { summary: 'Remove a registration', ok: 200, params: ['registration_id'] },
+  },
+  '/scanners/{registration_id}/metadata': { get: { summary: "The adapter's metadata", ok: 200, params: ['registration_id'] } },
 };
 
 /** The OpenAPI 3.1 document served at `/api/v2.0/openapi.json`. */

@@ -5,7 +5,7 @@ import { InvalidCronError, ScheduleStore } from '../../schedules/schedule-store.
 import { scanAllScheduleId, scanningOf } from '../../scanning/scanning-capability.js';
 import { apiError, parseBody, principalOf, refuse, requireSysadmin } from './api-context.js';
 
-const scheduleReq = z.object({
+export const scanScheduleSchema = z.object({
   schedule: z.object({
     type: z.enum(['None', 'Hourly', 'Daily', 'Weekly', 'Custom', 'Manual']),
     cron: z.optional(z.string()),
@@ -16,7 +16,7 @@ const scheduleReq = z.object({
 /** Harbor's fixed schedule types as cron (six fields, seconds first, as Harbor writes them). */
 const presets: Record<string, string> = { Hourly: '0 0 * * * *', Daily: '0 0 0 * * *', Weekly: '0 0 0 * * 0' };
 
-const allowlistReq = z.object({
+export const cveAllowlistSchema = z.object({
   expires_at: z.optional(z.nullable(z.int().check(z.nonnegative()))),
   items: z.optional(z.array(z.object({ cve_id: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9_.:-]+$/)) }))),
   project_id: z.optional(z.int()),
@@ -52,7 +52,7 @@ export function scanSystemRoutes(): Hono<AppEnv> {
 
   const setSchedule = async (c: Parameters<typeof requireSysadmin>[0]) => {
     requireSysadmin(c);
-    const body = await parseBody(c, scheduleReq);
+    const body = await parseBody(c, scanScheduleSchema);
     const store = schedules(c);
     const { type } = body.schedule;
     if (type === 'None' || type === 'Manual') {
@@ -79,7 +79,7 @@ export function scanSystemRoutes(): Hono<AppEnv> {
 
   routes.put('/system/CVEAllowlist', async (c) => {
     requireSysadmin(c);
-    const body = await parseBody(c, allowlistReq);
+    const body = await parseBody(c, cveAllowlistSchema);
     const deps = c.get('deps');
     const { service } = scanningOf(deps);
     await service.allowlist.setSystem({ expires_at: body.expires_at ?? null, items: body.items ?? [] });

@@ -8,7 +8,7 @@ import { apiError, parseBody, requireSysadmin } from './api-context.js';
 
 const authKinds = z.enum(['', 'Basic', 'Bearer', 'X-ScannerAdapter-API-Key']);
 
-const registrationReq = z.object({
+export const scannerRegistrationSchema = z.object({
   name: z.string().check(z.minLength(1), z.maxLength(255)),
   description: z.optional(z.string()),
   url: z.string().check(z.refine((u) => /^https?:\/\/[^\s]+$/.test(u), 'url must be an http(s) URL')),
@@ -19,7 +19,7 @@ const registrationReq = z.object({
   disabled: z.optional(z.boolean()),
 });
 
-const registrationUpdate = z.partial(registrationReq);
+const registrationUpdate = z.partial(scannerRegistrationSchema);
 
 /** What a registration looks like to API callers: the credential is never shown. */
 function present(registration: ScannerRegistration) {
@@ -42,7 +42,7 @@ export function scannerRoutes(): Hono<AppEnv> {
   routes.get('/', async (c) => c.json((await registry(c).list()).map(present)));
 
   routes.post('/', async (c) => {
-    const body = await parseBody(c, registrationReq);
+    const body = await parseBody(c, scannerRegistrationSchema);
     const created = await registry(c).create({
       name: body.name,
       description: body.description ?? '',
@@ -59,7 +59,7 @@ export function scannerRoutes(): Hono<AppEnv> {
   });
 
   routes.post('/ping', async (c) => {
-    const body = await parseBody(c, registrationReq);
+    const body = await parseBody(c, scannerRegistrationSchema);
     const probe = { uuid: '', is_default: false, create_time: '', update_time: '', description: '', auth: '', access_credential: '', skip_certVerify: false, use_internal_addr: false, disabled: false, ...body };
     try {
       await adapterMetadata(probe as ScannerRegistration);
