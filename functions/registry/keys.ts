@@ -17,6 +17,8 @@ import { indexPartitions, partitions } from '../table-layout.js';
  *   repo#<name>         referrer#<subject>#<digest>    referrer descriptor of a manifest with `subject`
  *   repo#<name>         summary#<digest>#<capability>  what a capability concluded about a manifest
  *                                                      (scan counts, signature verdict) for pull gates
+ *   repo#<name>         pulled#<digest>                pull statistics of a manifest: lastPulledAt (ISO),
+ *                                                      count; flushed from memory by lifecycle/pull-stats
  *   upload#<id>         session                        upload session: repository, state, expiresAt
  *   blob#<digest>       meta                           blob in the blob store: size
  */
@@ -34,6 +36,7 @@ export const keys = {
   referrerPrefix: (subject: string) => `referrer#${subject}#`,
   summary: (name: string, digest: string, capability: string) => ({ pk: repo(name), sk: `summary#${digest}#${capability}` }),
   summaryPrefix: (digest: string) => `summary#${digest}#`,
+  pulled: (name: string, digest: string) => ({ pk: repo(name), sk: `pulled#${digest}` }),
   uploadSession: (id: string) => ({ pk: `${partitions.upload}${id}`, sk: 'session' }),
   blob: (digest: string) => ({ pk: `${partitions.blob}${digest}`, sk: 'meta' }),
 } as const;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import './count-template-assertions.js';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { EntryPoints } from '../../infra/config/entry-points.js';
 import { repoRoot } from '../../infra/config/entry-points.js';
@@ -18,6 +19,7 @@ export const fixtureEntryPoints: EntryPoints = {
   api: path.join(fixtures, 'api.handler.ts'),
   worker: path.join(fixtures, 'worker.handler.ts'),
   uploadServer: path.join(fixtures, 'upload-server.ts'),
+  outboxRelay: path.join(fixtures, 'outbox-relay.handler.ts'),
 };
 
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` would. */
