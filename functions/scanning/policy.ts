@@ -15,6 +15,9 @@ export const policyKeys = {
   allowlistExpiresAt: 'cve_allowlist_expires_at',
 } as const;
 
+/** Findings kept in a gate summary: ~100 bytes each, well inside a table item's 400 KB. */
+export const maxGateFindings = 2500;
+
 /** One finding as the gate sees it: id, severity rank, 1 when the system allowlist names it, aliases. */
 export type GateFinding = [string, number, number, ...string[]];
 
@@ -26,7 +29,10 @@ export type GateFinding = [string, number, number, ...string[]];
  */
 export interface GateSummary {
   status: ScanStatus;
+  /** Highest severity first, at most `maxGateFindings` of them (a table item stays small). */
   findings: GateFinding[];
+  /** Findings left out past the cap, and the highest severity rank among them. */
+  omitted?: { count: number; maxRank: number };
   /** Epoch seconds; null when the system allowlist never expires. */
   systemAllowlistExpiresAt: number | null;
 }
@@ -36,14 +42,20 @@ export function gateSummaryOf(
   items: { id: string; severity: Severity; vendor_attributes?: Record<string, unknown> }[],
   system: { ids: ReadonlySet<string>; expiresAt: number | null },
 ): GateSummary {
+  const findings = items
+    .map((item) => {
+      const aliases = Array.isArray(item.vendor_attributes?.aliases) ? (item.vendor_attributes.aliases as string[]).slice(0, 4) : [];
+      const allowed = system.ids.has(item.id) || aliases.some((a) => system.ids.has(a)) ? 1 : 0;
+      return [item.id, severityRank(item.severity), allowed, ...aliases] as GateFinding;
+    })
+    .sort((a, b) => b[1] - a[1]);
+  const kept = findings.slice(0, maxGateFindings);
+  const rest = findings.slice(maxGateFindings);
   return {
     status,
     systemAllowlistExpiresAt: system.expiresAt,
-    findings: items.map((item) => {
-      const aliases = Array.isArray(item.vendor_attributes?.aliases) ? (item.vendor_attributes.aliases as string[]) : [];
-      const allowed = system.ids.has(item.id) || aliases.some((a) => system.ids.has(a)) ? 1 : 0;
-      return [item.id, severityRank(item.severity), allowed, ...aliases] as GateFinding;
-    }),
+    findings: kept,
+    ...(rest.length > 0 ? { omitted: { count: rest.length, maxRank: rest[0]![1] } } : {}),
   };
 }
 
@@ -62,7 +74,12 @@ function projectAllowlist(metadata: Readonly<Record<string, string>>, nowSeconds
 
 function asSummary(item: Item | undefined): GateSummary | null {
   if (!item || typeof item.status !== 'string' || !Array.isArray(item.findings)) return null;
-  return { status: item.status as ScanStatus, findings: item.findings as unknown as GateFinding[], systemAllowlistExpiresAt: (item.systemAllowlistExpiresAt as number | null) ?? null };
+  return {
+    status: item.status as ScanStatus,
+    findings: item.findings as unknown as GateFinding[],
+    systemAllowlistExpiresAt: (item.systemAllowlistExpiresAt as number | null) ?? null,
+    ...(item.omitted ? { omitted: item.omitted as unknown as { count: number; maxRank: number } } : {}),
+  };
 }
 
 export interface Violation {
@@ -95,16 +112,19 @@ export function vulnerabilityViolation(metadata: Readonly<Record<string, string>
     if (useSystem) return !(systemAllowed === 1 && systemValid);
     return !project.has(id) && !aliases.some((a) => project.has(a));
   });
-  if (blocking.length === 0) return null;
+  // Findings past the cap were not kept, so no allowlist can be checked for them: they count.
+  const omitted = summary.omitted && summary.omitted.maxRank >= floor ? summary.omitted.count : 0;
+  if (blocking.length === 0 && omitted === 0) return null;
   const names = ['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'] as const;
   const counts: Record<string, number> = {};
   for (const [, rank] of blocking) counts[names[rank] ?? 'Unknown'] = (counts[names[rank] ?? 'Unknown'] ?? 0) + 1;
+  if (omitted > 0) counts['not itemized'] = omitted;
   const named = Object.entries(counts)
     .sort((a, b) => severityRank(b[0] as Severity) - severityRank(a[0] as Severity))
     .map(([name, n]) => `${n} ${name}`)
     .join(', ');
   return {
-    message: `current image with ${blocking.length} vulnerabilities (${named}) cannot be pulled due to configured policy in 'Prevent images with vulnerability severity of "${threshold}" or higher from running.' To continue with pull, please contact your project administrator to exempt matched vulnerabilities through configuring the CVE allowlist.`,
+    message: `current image with ${blocking.length + omitted} vulnerabilities (${named}) cannot be pulled due to configured policy in 'Prevent images with vulnerability severity of "${threshold}" or higher from running.' To continue with pull, please contact your project administrator to exempt matched vulnerabilities through configuring the CVE allowlist.`,
     detail: { severity: threshold, counts },
   };
 }

@@ -30,3 +30,19 @@ describe('os-release', () => {
     expect(ecosystemOf(parseOsRelease(text))).toBe(ecosystem);
   });
 });
+
+describe('gate summaries stay small', () => {
+  test('past the cap the lowest findings are left out, and still refuse when they reach the threshold', async () => {
+    const { gateSummaryOf, maxGateFindings, vulnerabilityViolation } = await import('../../functions/scanning/policy.js');
+    const items = Array.from({ length: maxGateFindings + 10 }, (_, i) => ({ id: `CVE-2024-${i}`, severity: (i < 5 ? 'Critical' : 'Medium') as 'Critical' | 'Medium' }));
+    const summary = gateSummaryOf('Success', items, { ids: new Set(), expiresAt: null });
+    expect(summary.findings.length).toBe(maxGateFindings);
+    expect(summary.findings.slice(0, 5).every((f) => f[1] === 5)).toBe(true);
+    expect(summary.omitted).toEqual({ count: 10, maxRank: 3 });
+    expect(JSON.stringify(summary).length).toBeLessThan(200_000);
+    const item = { pk: 'x', sk: 'y', ...summary } as never;
+    const allowAll = items.map((i) => i.id).join(',');
+    expect(vulnerabilityViolation({ prevent_vul: 'true', severity: 'medium', cve_allowlist: allowAll }, item, 0)?.message).toContain('10 vulnerabilities');
+    expect(vulnerabilityViolation({ prevent_vul: 'true', severity: 'high', cve_allowlist: allowAll }, item, 0)).toBeNull();
+  });
+});
