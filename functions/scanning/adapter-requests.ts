@@ -64,8 +64,9 @@ export class AdapterRequests {
       const inventory = await scanArtifact(remoteSource(registry.url, artifact.repository, registry.authorization), artifact.digest, this.service.options.limits);
       const report = await this.service.reportOf(artifact.repository, artifact.digest, inventory);
       const pk = scanKeys.request(state.id);
-      const reportChunks = await putChunks(this.deps.table, pk, 'report', 'r', report);
-      const inventoryChunks = await putChunks(this.deps.table, pk, 'inventory', 'r', inventory);
+      const expiresAt = this.nowSeconds() + requestTtlSeconds;
+      const reportChunks = await putChunks(this.deps.table, pk, 'report', 'r', report, expiresAt);
+      const inventoryChunks = await putChunks(this.deps.table, pk, 'inventory', 'r', inventory, expiresAt);
       // The credentials are not kept past the scan that needed them.
       await this.put({ ...state, request: { ...state.request, registry: { url: registry.url } }, status: 'Success', chunks: { report: reportChunks, inventory: inventoryChunks } });
     } catch (error) {

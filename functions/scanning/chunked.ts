@@ -11,13 +11,13 @@ import type { Table, WriteOp } from '../ports/table.js';
 const chunkChars = 90_000;
 const chunksPerTransaction = 8;
 
-/** Writes `value` as generation `gen` of `name` in partition `pk`; returns the number of chunks. */
-export async function putChunks(table: Table, pk: string, name: string, gen: string, value: unknown): Promise<number> {
+/** Writes `value` as generation `gen` of `name` in partition `pk` (expiring with `expiresAt`); returns the number of chunks. */
+export async function putChunks(table: Table, pk: string, name: string, gen: string, value: unknown, expiresAt?: number): Promise<number> {
   const text = JSON.stringify(value);
   const count = Math.max(1, Math.ceil(text.length / chunkChars));
   const ops: WriteOp[] = [];
   for (let n = 0; n < count; n++) {
-    ops.push({ put: { pk, sk: `${name}#${gen}#${String(n).padStart(5, '0')}`, part: text.slice(n * chunkChars, (n + 1) * chunkChars) } });
+    ops.push({ put: { pk, sk: `${name}#${gen}#${String(n).padStart(5, '0')}`, part: text.slice(n * chunkChars, (n + 1) * chunkChars), ...(expiresAt ? { expiresAt } : {}) } });
   }
   // A few chunks per transaction: one commit each (DynamoDB caps a transaction at 4 MB).
   for (let i = 0; i < ops.length; i += chunksPerTransaction) await table.transact(ops.slice(i, i + chunksPerTransaction));
