@@ -24,6 +24,7 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { TableJobQueue } from '../functions/adapters/local/table-job-queue.js';
 import { digestOf } from '../functions/core/digest.js';
+import { loadConfig } from '../functions/config.js';
 import { compose } from '../functions/entry/compose.js';
 import { createLocalDeps } from '../functions/entry/local-deps.js';
 import type { ScanJob } from '../functions/scanning/jobs.js';
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
 
     const deps = createLocalDeps(join(work, 'data'));
     deps.queue = new TableJobQueue(deps.table);
-    const { app } = await compose(deps, { BERTH_ADMIN_PASSWORD: adminPassword }, { log: () => {} });
+    const { app } = await compose(deps, loadConfig({ BERTH_ADMIN_PASSWORD: adminPassword }), { notice: () => {} });
     const scanning = scanningOf(deps);
     const repository = 'bench/image';
     const auth = `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`;

@@ -15,7 +15,7 @@ async function depsFromEnv(): Promise<{ deps: AppDeps; close(): Promise<void> }>
   const config = loadConfig(process.env);
   if (config.BERTH_BACKEND === 'aws') {
     const { createAwsDeps } = await import('./aws-deps.js');
-    return { deps: createAwsDeps(process.env), close: async () => {} };
+    return { deps: createAwsDeps(config), close: async () => {} };
   }
   const deps = createLocalDeps(resolve(config.BERTH_DATA_DIR ?? 'data'));
   return { deps, close: async () => deps.table.close() };

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AppDeps } from '../app-env.js';
 import type { Capability } from '../capability.js';
-import { loadConfig } from '../config.js';
+import type { Config } from '../config.js';
 import { projectOf } from '../identity/stores/project-store.js';
 import { ArtifactSummaries } from '../registry/artifact-summaries.js';
 import { keys } from '../registry/keys.js';
@@ -26,8 +26,7 @@ export interface ScanningSettings {
   vulnDbRefreshCron: string;
 }
 
-export function scanningSettings(env: Record<string, string | undefined>): ScanningSettings {
-  const config = loadConfig(env);
+export function scanningSettings(config: Partial<Config>): ScanningSettings {
   return {
     ...(config.BERTH_SCANNING_REGISTRY_URL ? { registryUrl: config.BERTH_SCANNING_REGISTRY_URL } : {}),
     ...(config.BERTH_SCANNER_ADAPTER_KEY ? { adapterApiKey: config.BERTH_SCANNER_ADAPTER_KEY } : {}),
@@ -102,8 +101,8 @@ async function refreshVulnDb(service: ScanService, urls: string[]): Promise<bool
  * Berth's own adapter API, scan all, rescans when the vulnerability data changes, the scheduled
  * refresh of that data, scan on push (`auto_scan`), and the `prevent_vul` pull gate.
  */
-export function scanningCapability(deps: AppDeps, env: Record<string, string | undefined>, options: Partial<ScanningOptions> = {}): ScanningCapability {
-  const settings = scanningSettings(env);
+export function scanningCapability(deps: AppDeps, config: Partial<Config>, options: Partial<ScanningOptions> = {}): ScanningCapability {
+  const settings = scanningSettings(config);
   const service = new ScanService(deps, { ...(settings.registryUrl ? { registryUrl: settings.registryUrl } : {}), ...options });
   const requests = new AdapterRequests(deps, service);
   const now = () => deps.now?.() ?? new Date();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TableJobQueue } from '../../../functions/adapters/local/table-job-queue.js';
 import { createApp } from '../../../functions/app.js';
+import { loadConfig } from '../../../functions/config.js';
 import { compose } from '../../../functions/entry/compose.js';
 import { createLocalDeps, type LocalDeps } from '../../../functions/entry/local-deps.js';
 import type { ScanState } from '../../../functions/scanning/scan-store.js';
@@ -25,7 +26,7 @@ export async function scanningApp(env: Record<string, string> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'berth-scanning-'));
   const deps: LocalDeps = createLocalDeps(dir);
   deps.queue = new TableJobQueue(deps.table, { pollMs: 50, retryDelayMs: 100 });
-  const composed = await compose(deps, { BERTH_ADMIN_PASSWORD: adminPassword, ...env }, { log: () => {} });
+  const composed = await compose(deps, loadConfig({ BERTH_ADMIN_PASSWORD: adminPassword, ...env }), { notice: () => {} });
   const { worker } = composed;
   let app = composed.app;
   deps.queue.start(worker);
