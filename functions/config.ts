@@ -65,6 +65,10 @@ export const variables = {
   BERTH_SCANNER_ADAPTER_KEY: { schema: z.optional(z.string().check(z.minLength(16))), doc: "API key of Berth's own scanner adapter API at /scanner/api/v1 (16+ characters; unset: that API is off)" },
   BERTH_VULNDB_URL: { schema: text(), doc: 'OSV export zips the scheduled refresh fetches, comma-separated (e.g. Debian/all.zip, npm/all.zip URLs)' },
   BERTH_VULNDB_REFRESH_CRON: { schema: text(), doc: 'when the vulnerability data refresh runs (default `0 0 */6 * * *` when BERTH_VULNDB_URL is set)' },
+  BERTH_AUDIT_RETENTION_DAYS: { schema: integer(0, 36500), doc: 'days an audit log record is kept; 0 keeps them forever (default 180)' },
+  BERTH_PULL_FLUSH_SECONDS: { schema: integer(1, 3600), doc: 'pull counts are held in memory at most this long before being written (default 10)' },
+  BERTH_EXTERNAL_HOST: { schema: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/))), doc: 'host[:port] clients pull from, for the resource_url of webhook payloads' },
+  BERTH_WEBHOOK_MAX_ATTEMPTS: { schema: integer(1, 99), doc: 'delivery attempts of one webhook notification before it is given up (default 10)' },
 } as const;
 
 export type VariableName = keyof typeof variables;

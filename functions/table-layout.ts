@@ -49,6 +49,12 @@ export const partitions = {
   scannerName: 'scannername#',
   scanConfig: 'scanconfig',
   scanRequest: 'scanreq#',
+  /** lifecycle/webhook-policies.ts: a project's webhook policies */
+  webhookPolicy: 'webhook-policy#',
+  /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */
+  webhookTask: 'webhook-task#',
+  /** lifecycle/retention-policies.ts: retention policies, their executions and tasks */
+  retention: 'retention#',
   /** ui/session-store.ts: portal sessions, keyed by a hash of the cookie's id (TTL) */
   session: 'session#',
   /** ops/health.ts: read by the health check, never written */
@@ -73,4 +79,6 @@ export const indexPartitions = {
   scanned: 'scanned',
   /** scanning/keys.ts: every scanner registration */
   scanners: 'scanners',
+  /** lifecycle/webhook-deliveries.ts: webhook tasks waiting for a retry, by due time */
+  webhookRetries: 'webhook-retries',
 } as const;

@@ -4,15 +4,18 @@ import { parseAuthorization } from '../credentials.js';
 import { loginOrThrow } from '../login.js';
 import { sessionPrincipal } from '../ui/session-auth.js';
 import { apiError } from './api-context.js';
+import { auditChanges, auditLogRoutes } from './audit-logs.js';
 import { configurationRoutes } from './configurations.js';
 import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
+import { retentionRoutes } from './retentions.js';
 import { robotRoutes } from './robots.js';
 import { scanArtifactRoutes } from './scan-artifacts.js';
 import { scanSystemRoutes } from './scan-system.js';
 import { scannerRoutes } from './scanners.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 /**
  * `/api/v2.0`: the part of Harbor's REST API that identity needs, with Harbor's paths, payloads
@@ -35,6 +38,7 @@ export function apiRoutes(): Hono<AppEnv> {
     }
     await next();
   });
+  api.use(auditChanges());
   api.get('/openapi.json', (c) => c.json(openApiDocument()));
   api.route('/projects', projectRoutes());
   api.route('/projects', memberRoutes());
@@ -44,6 +48,9 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/projects', scanArtifactRoutes());
   api.route('/scanners', scannerRoutes());
   api.route('/', scanSystemRoutes());
+  api.route('/', auditLogRoutes());
+  api.route('/retentions', retentionRoutes());
+  api.route('/projects', webhookRoutes());
   api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   return api;
 }
