@@ -1,5 +1,6 @@
 import type { AppDeps } from '../app-env.js';
 import { parseDigest } from '../core/digest.js';
+import { projectOf } from '../identity/stores/project-store.js';
 import { Manifests } from '../registry/manifests.js';
 import { type ScanRequest, scanWithAdapter } from './adapter-client.js';
 import { AllowlistStore } from './allowlist.js';
@@ -96,6 +97,28 @@ export class ScanService {
     return state;
   }
 
+  /**
+   * Tells webhook policies (lifecycle's `notify` job) that a scan ended, in Harbor's payload
+   * shape. The id is the request's, so a redelivered scan job notifies once.
+   */
+  private async notify(repository: string, digest: string, requestId: string, eventType: 'SCANNING_COMPLETED' | 'SCANNING_FAILED'): Promise<void> {
+    const project = projectOf(repository);
+    const found = await this.deps.identity?.projects.get(project);
+    const name = repository.slice(project.length + 1);
+    await this.deps.queue.enqueue({
+      version: 1,
+      kind: 'notify',
+      id: `scan-${requestId}`,
+      eventType,
+      project,
+      at: this.now().toISOString(),
+      payload: {
+        resources: [{ digest, tag: '', resource_url: `${repository}@${digest}`, scan_overview: (await this.overview(repository, digest)) ?? {} }],
+        repository: { name, namespace: project, repo_full_name: repository, repo_type: found?.public ? 'public' : 'private' },
+      },
+    });
+  }
+
   /** Stores what the pull gate reads of a scan (see policy.ts), flagged against the system allowlist. */
   async writeGate(repository: string, digest: string, status: ScanState['status'], items: VulnerabilityReport['vulnerabilities']): Promise<void> {
     const list = await this.allowlist.system();
@@ -161,11 +184,17 @@ export class ScanService {
         ...(inventory && meta ? { generation: meta.generation } : {}),
         at: this.now().toISOString(),
       });
-      if (done) await this.writeGate(job.repository, job.digest, 'Success', report.vulnerabilities);
+      if (done) {
+        await this.writeGate(job.repository, job.digest, 'Success', report.vulnerabilities);
+        await this.notify(job.repository, job.digest, job.requestId, 'SCANNING_COMPLETED');
+      }
     } catch (error) {
       if (!(error instanceof ScanError)) throw error;
       const failed = await this.store.update(job.repository, job.digest, job.requestId, { status: 'Error', message: error.message, endTime: this.now().toISOString() });
-      if (failed) await this.writeGate(job.repository, job.digest, 'Error', []);
+      if (failed) {
+        await this.writeGate(job.repository, job.digest, 'Error', []);
+        await this.notify(job.repository, job.digest, job.requestId, 'SCANNING_FAILED');
+      }
     }
   }
 

@@ -49,6 +49,27 @@ describe('scan on push, reports, overview, SBOM', () => {
     expect(dsa!.description).toContain('GLIBC_TUNABLES');
   });
 
+  test('webhooks hear of it: a SCANNING_COMPLETED notify job with the overview, in Harbor\'s shape', async () => {
+    const seen: { kind: string; eventType?: string; payload?: { resources: { digest: string; scan_overview: Record<string, { scan_status: string }> }[] } }[] = [];
+    const enqueue = t.deps.queue.enqueue.bind(t.deps.queue);
+    t.deps.queue.enqueue = async (job) => {
+      seen.push(job as never);
+      return enqueue(job);
+    };
+    try {
+      const again = await t.request('/api/v2.0/projects/auto/repositories/debian/artifacts/12/scan', { method: 'POST', headers: admin });
+      expect(again.status).toBe(202);
+      const until = Date.now() + 15_000;
+      while (!seen.some((j) => j.kind === 'notify') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25));
+    } finally {
+      t.deps.queue.enqueue = enqueue;
+    }
+    const notify = seen.find((j) => j.kind === 'notify')!;
+    expect(notify.eventType).toBe('SCANNING_COMPLETED');
+    expect(notify.payload!.resources[0]!.digest).toBe(digest);
+    expect(notify.payload!.resources[0]!.scan_overview[reportType]!.scan_status).toBe('Success');
+  });
+
   test('scan_overview: counts per severity, status, complete_percent (what the artifacts API shows)', async () => {
     const { scanOverviewFor } = await import('../../functions/scanning/scan-service.js');
     const overview = (await scanOverviewFor(t.deps, 'auto/debian', digest))![reportType]!;
