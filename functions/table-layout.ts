@@ -49,6 +49,8 @@ export const partitions = {
   scannerName: 'scannername#',
   scanConfig: 'scanconfig',
   scanRequest: 'scanreq#',
+  /** replication/keys.ts: remote registries, policies, executions, tasks and their logs */
+  replication: 'replication#',
   /** lifecycle/webhook-policies.ts: a project's webhook policies */
   webhookPolicy: 'webhook-policy#',
   /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */
