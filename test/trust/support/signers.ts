@@ -23,7 +23,7 @@ export interface NotationOptions {
 
 const payloadType = 'application/vnd.cncf.notary.payload.v1+json';
 
-function payload(o: NotationOptions): Buffer {
+function payload(o: { digest: string; size: number }): Buffer {
   return Buffer.from(JSON.stringify({ targetArtifact: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: o.digest, size: o.size } }));
 }
 
@@ -51,7 +51,7 @@ export function unsignedJws(o: Omit<NotationOptions, 'key'>): Buffer {
   const header = { alg: 'none', crit: ['io.cncf.notary.signingScheme'], cty: payloadType, 'io.cncf.notary.signingScheme': 'notary.x509' };
   return Buffer.from(JSON.stringify({
     protected: Buffer.from(JSON.stringify(header)).toString('base64url'),
-    payload: payload(o as NotationOptions).toString('base64url'),
+    payload: payload(o).toString('base64url'),
     signature: '',
     header: { x5c: o.chain.map((c) => c.raw.toString('base64')) },
   }));

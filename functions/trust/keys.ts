@@ -1,0 +1,20 @@
+/**
+ * Where content trust keeps its items in the single table (prefix `trust#`, registered in
+ * table-layout.ts). One partition per project, so a project's keys and its signed artifacts are
+ * each one query away.
+ *
+ *   pk                 sk                                 item
+ *   trust#<project>    key#<name>                         trusted key: kind, pem, algorithm, fingerprint,
+ *                                                         identity (anchors), createdAt
+ *   trust#<project>    signed#<repository>@<digest>       an artifact that has signatures: what a key
+ *                                                         change must re-verify
+ */
+export const trustPrefix = 'trust#';
+
+export const trustKeys = {
+  partition: (project: string) => `${trustPrefix}${project}`,
+  key: (project: string, name: string) => ({ pk: `${trustPrefix}${project}`, sk: `key#${name}` }),
+  keyPrefix: 'key#',
+  signed: (project: string, repository: string, digest: string) => ({ pk: `${trustPrefix}${project}`, sk: `signed#${repository}@${digest}` }),
+  signedPrefix: 'signed#',
+} as const;
