@@ -8,6 +8,7 @@
  *                                                         identity (anchors), createdAt
  *   trust#<project>    signed#<repository>@<digest>       an artifact that has signatures: what a key
  *                                                         change must re-verify
+ *   trust#<project>    sigof#<repository>@<digest>        a signature manifest → the artifact it signs
  */
 export const trustPrefix = 'trust#';
 
@@ -17,4 +18,5 @@ export const trustKeys = {
   keyPrefix: 'key#',
   signed: (project: string, repository: string, digest: string) => ({ pk: `${trustPrefix}${project}`, sk: `signed#${repository}@${digest}` }),
   signedPrefix: 'signed#',
+  signatureOf: (project: string, repository: string, signature: string) => ({ pk: `${trustPrefix}${project}`, sk: `sigof#${repository}@${signature}` }),
 } as const;
