@@ -1,8 +1,10 @@
+import type { Capability } from './capability.js';
 import type { Identity } from './identity/identity.js';
 import type { Principal } from './identity/principal.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BlobLinks } from './registry/blob-links.js';
 import type { Manifests } from './registry/manifests.js';
+import type { PullGates } from './registry/pull-gates.js';
 import type { Uploads } from './registry/uploads.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { Table } from './ports/table.js';
@@ -45,6 +47,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Users, projects, tokens and RBAC. Absent: the registry is open to anyone (the embedded default). */
   identity?: Identity;
+  /** The capabilities beside the registry (entry/compose.ts); their pull gates guard manifest GETs. */
+  capabilities?: readonly Capability[];
 }
 
 /** The Hono environment every route sees. */
@@ -54,7 +58,7 @@ export interface AppEnv {
     requestId: string;
     /** Path parameters of the matched v2 route (name, reference, digest, uuid). */
     params: Record<string, string>;
-    registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks };
+    registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks; pullGates: PullGates };
     /** Who is calling, for audit events; set by the access layer when there is one. */
     actor?: string;
     /** The authenticated caller, when identity is on. */

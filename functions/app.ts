@@ -4,6 +4,7 @@ import { mountIdentity } from './routes/mount-identity.js';
 import { renderError } from './routes/render-error.js';
 import { BlobLinks } from './registry/blob-links.js';
 import { Manifests } from './registry/manifests.js';
+import { PullGates } from './registry/pull-gates.js';
 import { Uploads } from './registry/uploads.js';
 import { v2App } from './routes/v2/index.js';
 
@@ -12,7 +13,12 @@ import { v2App } from './routes/v2/index.js';
  * points build `deps`; nothing below this line knows which backend it runs on.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const registry = { uploads: new Uploads(deps), manifests: new Manifests(deps), links: new BlobLinks(deps.table) };
+  const registry = {
+    uploads: new Uploads(deps),
+    manifests: new Manifests(deps),
+    links: new BlobLinks(deps.table),
+    pullGates: new PullGates(deps.capabilities ?? [], deps.table, deps.identity),
+  };
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set('deps', deps);

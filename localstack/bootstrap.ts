@@ -1,5 +1,5 @@
 import { createResources } from '../functions/adapters/aws/create-resources.js';
-import { bucketDefinition, queueDefinition, tableDefinition } from '../functions/adapters/aws/resource-definitions.js';
+import { bucketDefinition, longQueueDefinition, queueDefinition, tableDefinition } from '../functions/adapters/aws/resource-definitions.js';
 import { createAwsClients } from '../functions/entry/aws-clients.js';
 
 /**
@@ -10,14 +10,14 @@ import { createAwsClients } from '../functions/entry/aws-clients.js';
  *   AWS_ENDPOINT_URL   required: this script never touches a real account
  *   BERTH_BUCKET       default berth-blobs
  *   BERTH_TABLE        default berth
- *   BERTH_QUEUE_NAME   default berth-jobs (its dead-letter queue: <name>-dlq)
+ *   BERTH_QUEUE_NAME   default berth-jobs (its dead-letter queue: <name>-dlq; the long-job queue: <name>-long)
  *
  * `--definitions` prints the resource definitions as JSON instead (localstack/resource-definitions.json,
  * which the LocalStack init hook reads, is this output).
  */
 const env = process.env;
 if (process.argv.includes('--definitions')) {
-  console.log(JSON.stringify({ table: tableDefinition, bucket: bucketDefinition, queue: queueDefinition }, null, 2));
+  console.log(JSON.stringify({ table: tableDefinition, bucket: bucketDefinition, queue: queueDefinition, longQueue: longQueueDefinition }, null, 2));
   process.exit(0);
 }
 if (!env.AWS_ENDPOINT_URL) {
@@ -41,7 +41,8 @@ console.log(
     `export BERTH_BUCKET=${created.bucket}`,
     `export BERTH_TABLE=${created.table}`,
     `export BERTH_QUEUE_URL=${created.queueUrl}`,
-    `# dead-letter queue: ${created.deadLetterQueueUrl}`,
+    `export BERTH_LONG_QUEUE_URL=${created.longQueueUrl}`,
+    `# dead-letter queues: ${created.deadLetterQueueUrl} ${created.longDeadLetterQueueUrl}`,
   ].join('\n'),
 );
 for (const client of [clients.s3, clients.dynamodb, clients.sqs]) client.destroy();

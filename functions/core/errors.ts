@@ -17,6 +17,8 @@ export const ociErrorCodes = {
   UNSUPPORTED: { status: 415, message: 'the operation is unsupported' },
   TOOMANYREQUESTS: { status: 429, message: 'too many requests' },
   UNKNOWN: { status: 500, message: 'unknown error' },
+  /** Harbor's code for a pull a project policy refuses (vulnerabilities, content trust). */
+  PROJECTPOLICYVIOLATION: { status: 412, message: 'the artifact violates a policy of its project' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
 
 export type OciErrorCode = keyof typeof ociErrorCodes;

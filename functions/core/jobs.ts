@@ -11,11 +11,23 @@ const registryEvent = z.object({
   kind: z.literal('registry-event'),
   /** Unique per event: consumers de-duplicate redeliveries on it. */
   id: z.string().check(z.minLength(1)),
-  action: z.enum(['push', 'pull', 'delete']),
+  /**
+   * push: a manifest was stored (with `tag` when pushed by tag; `previousDigest` when that moved
+   * the tag). untag: a tag was deleted. delete: a manifest was deleted (with every tag it had).
+   * pull: manifests were read (`count` pulls since the last flush, aggregated in memory).
+   */
+  action: z.enum(['push', 'untag', 'delete', 'pull']),
   repository: z.string().check(z.minLength(1)),
   digest: z.string().check(z.minLength(1)),
   tag: z.optional(z.string()),
+  /** push by tag: the digest the tag named before, when it moved. */
+  previousDigest: z.optional(z.string()),
   mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
+  /** The manifest this one refers to (OCI 1.1 `subject`): signatures, SBOMs, attestations. */
+  subject: z.optional(z.string()),
+  size: z.optional(z.number()),
+  count: z.optional(z.number()),
   actor: z.optional(z.string()),
   at: z.string(),
 });
@@ -27,11 +39,29 @@ const deleteBlob = z.object({
   digest: z.string().check(z.minLength(1)),
 });
 
-export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob]);
+/** Sent every minute (EventBridge on AWS, a timer on one machine): enqueue the schedules now due. */
+const scheduleTick = z.object({
+  version: z.literal(1),
+  kind: z.literal('schedule-tick'),
+  id: z.string().check(z.minLength(1)),
+});
+
+export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick]);
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];
 export type RegistryEvent = z.infer<typeof registryEvent>;
+
+/**
+ * Kinds that may run for minutes (copying or scanning a multi-GB image): they go to the long-job
+ * queue, whose worker is sized for them (15-minute Lambda with a matching visibility timeout on
+ * AWS, its own lane on one machine), so they never hold up audit records or webhooks.
+ */
+export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([]);
+
+export function isLongJob(job: Pick<Job, 'kind'>): boolean {
+  return longJobKinds.has(job.kind);
+}
 
 /** Parses an untrusted message body; throws a ZodError when it is not a known job. */
 export function parseJob(body: unknown): Job {

@@ -3,9 +3,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { DynamoDbTable } from '../adapters/aws/dynamodb-table.js';
-import { createApp } from '../app.js';
+import { outboxOp } from '../adapters/aws/outbox.js';
 import type { AppDeps } from '../app-env.js';
-import { identityFromEnv } from '../identity/from-env.js';
+import { compose } from './compose.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 import { readAwsEnv } from './aws-env.js';
 import { DeferredBlobStore, DeferredJobQueue } from './deferred-ports.js';
@@ -25,7 +25,7 @@ type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<A
  * cold start answers `GET /v2/` and metadata requests without paying for them.
  */
 function createApiDeps(env: Record<string, string | undefined>): AppDeps {
-  const { bucket, table, queueUrl, config } = readAwsEnv(env, { maxRequestBytes: lambdaMaxRequestBytes });
+  const { bucket, table, queueUrl, longQueueUrl, config } = readAwsEnv(env, { maxRequestBytes: lambdaMaxRequestBytes });
   const document = DynamoDBDocumentClient.from(new DynamoDBClient(sdkClientConfig(env)), documentClientOptions);
   return {
     table: new DynamoDbTable(document, table),
@@ -41,21 +41,18 @@ function createApiDeps(env: Record<string, string | undefined>): AppDeps {
         import('@aws-sdk/client-sqs'),
         import('../adapters/aws/sqs-job-queue.js'),
       ]);
-      return new SqsJobQueue(new SQSClient(sdkClientConfig(env)), queueUrl);
-    }),
+      return new SqsJobQueue(new SQSClient(sdkClientConfig(env)), { short: queueUrl, long: longQueueUrl });
+    }, outboxOp),
     config,
   };
 }
 
 /**
- * The app behind an API Gateway HTTP API (payload format 2.0), with the AWS adapters and, when the
- * environment turns auth on (identityFromEnv), the same identity as every other entry point.
+ * The app behind an API Gateway HTTP API (payload format 2.0), with the AWS adapters, composed like
+ * every other entry point (compose.ts).
  */
 export async function createApiHandler(env: Record<string, string | undefined> = process.env): Promise<ApiHandler> {
-  const deps = createApiDeps(env);
-  const identity = await identityFromEnv(deps.table, env);
-  if (identity) deps.identity = identity;
-  const app = createApp(deps);
+  const { app } = await compose(createApiDeps(env), env);
   // Every response body goes back base64-encoded: manifests must reach the client byte for byte,
   // and a text round trip through the runtime would drop a byte order mark.
   return handle(app, { isContentTypeBinary: () => true }) as ApiHandler;

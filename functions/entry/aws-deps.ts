@@ -20,13 +20,13 @@ export function createAwsDeps(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<RegistryConfig> = {},
 ): AwsDeps {
-  const { bucket, table, queueUrl, config } = readAwsEnv(env, overrides);
+  const { bucket, table, queueUrl, longQueueUrl, config } = readAwsEnv(env, overrides);
   const clients = createAwsClients(env);
   return {
     clients,
     blobs: new S3BlobStore(clients.s3, bucket),
     table: new DynamoDbTable(clients.document, table),
-    queue: new SqsJobQueue(clients.sqs, queueUrl),
+    queue: new SqsJobQueue(clients.sqs, { short: queueUrl, long: longQueueUrl }),
     config,
   };
 }

@@ -1,6 +1,7 @@
 import type { Job } from '../core/jobs.js';
 import type { BlobStore, ByteRange, UploadState } from '../ports/blob-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
+import type { WriteOp } from '../ports/table.js';
 
 /** Loads once; a failed load is forgotten so the next call tries again. */
 function once<T>(load: () => Promise<T>): () => Promise<T> {
@@ -63,15 +64,26 @@ export class DeferredBlobStore implements BlobStore {
   }
 }
 
-/** A JobQueue loaded on first use: only requests that emit events pay for the queue's client. */
+/**
+ * A JobQueue loaded on first use: only requests that enqueue directly pay for the queue's client.
+ * Jobs committed with a domain write need no client at all: `enqueueOp` is the adapter's pure
+ * outbox write, given here so that it never loads anything.
+ */
 export class DeferredJobQueue implements JobQueue {
   private readonly queue: () => Promise<JobQueue>;
 
-  constructor(load: () => Promise<JobQueue>) {
+  constructor(
+    load: () => Promise<JobQueue>,
+    private readonly outbox: (job: Job) => WriteOp,
+  ) {
     this.queue = once(load);
   }
 
   async enqueue(job: Job): Promise<void> {
     return (await this.queue()).enqueue(job);
+  }
+
+  enqueueOp(job: Job): WriteOp {
+    return this.outbox(job);
   }
 }

@@ -1,10 +1,8 @@
 import { serve } from '@hono/node-server';
 import { resolve } from 'node:path';
-import { createApp } from '../app.js';
 import type { AppDeps } from '../app-env.js';
-import { identityFromEnv } from '../identity/from-env.js';
-import { BlobLinks } from '../registry/blob-links.js';
-import { jobHandlers } from '../worker/handlers.js';
+import type { JobHandler } from '../ports/job-queue.js';
+import { compose } from './compose.js';
 import { sweepLocalStorage } from './janitor.js';
 import { createLocalDeps } from './local-deps.js';
 
@@ -18,40 +16,55 @@ import { createLocalDeps } from './local-deps.js';
 const port = Number(process.env.PORT ?? 5000);
 const hostname = process.env.HOST ?? '0.0.0.0';
 const cleanups: (() => Promise<void> | void)[] = [];
+const log = (fields: Record<string, unknown>) => console.log(JSON.stringify(fields));
 
-async function localDeps(): Promise<AppDeps> {
+/** How often the scheduler looks for due schedules. */
+const tickMs = 30_000;
+
+function every(ms: number, task: () => Promise<unknown>): void {
+  const run = () =>
+    void task().catch((error: unknown) => {
+      console.error(JSON.stringify({ level: 'error', message: 'periodic task failed', error: String(error) }));
+    });
+  const timer = setInterval(run, ms);
+  timer.unref();
+  cleanups.push(() => clearInterval(timer));
+}
+
+async function startLocal(): Promise<{ deps: AppDeps; start(worker: JobHandler): void }> {
   const dataDir = resolve(process.env.BERTH_DATA_DIR ?? 'data');
   const deps = createLocalDeps(dataDir);
-  const links = new BlobLinks(deps.table);
-  deps.queue.start(
-    jobHandlers({
-      table: deps.table,
-      blobs: deps.blobs,
-      blobInUse: async (digest) => (await links.repositoriesHolding(digest, 1)).length > 0,
-    }),
-  );
-  const sweep = () =>
-    sweepLocalStorage(deps.table, deps.blobs).catch((error: unknown) => {
-      console.error(JSON.stringify({ level: 'error', message: 'storage sweep failed', error: String(error) }));
-    });
-  void sweep();
-  const sweeper = setInterval(() => void sweep(), 60 * 60 * 1000);
-  sweeper.unref();
-  cleanups.push(() => deps.queue.stop(), () => deps.table.close());
-  console.log(JSON.stringify({ level: 'info', message: 'embedded storage', dataDir }));
-  return deps;
+  log({ level: 'info', message: 'embedded storage', dataDir });
+  return {
+    deps,
+    start(worker) {
+      deps.queue.start(worker);
+      const sweep = () => sweepLocalStorage(deps.table, deps.blobs);
+      void sweep().catch(() => {});
+      every(60 * 60 * 1000, sweep);
+      cleanups.push(() => deps.queue.stop(), () => deps.table.close());
+    },
+  };
 }
 
-async function awsDeps(): Promise<AppDeps> {
-  const { createAwsDeps } = await import('./aws-deps.js');
-  return createAwsDeps(process.env);
+async function startAws(): Promise<{ deps: AppDeps; start(worker: JobHandler): void }> {
+  const [{ createAwsDeps }, { sweepOutbox }] = await Promise.all([import('./aws-deps.js'), import('../adapters/aws/outbox.js')]);
+  const deps = createAwsDeps(process.env);
+  return {
+    deps,
+    start() {
+      // No stream relay runs beside this process: it relays its own outbox to SQS.
+      every(2_000, () => sweepOutbox(deps.table, (job) => deps.queue.enqueue(job), 0));
+    },
+  };
 }
 
-const deps = process.env.BERTH_BACKEND === 'aws' ? await awsDeps() : await localDeps();
-const identity = await identityFromEnv(deps.table, process.env);
-if (identity) deps.identity = identity;
-const server = serve({ fetch: createApp(deps).fetch, port, hostname }, (info) => {
-  console.log(JSON.stringify({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, backend: process.env.BERTH_BACKEND ?? 'local', auth: Boolean(identity) }));
+const backend = process.env.BERTH_BACKEND === 'aws' ? await startAws() : await startLocal();
+const { app, worker } = await compose(backend.deps, process.env);
+backend.start(worker);
+every(tickMs, () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date.now()}` }));
+const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
+  log({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, backend: process.env.BERTH_BACKEND ?? 'local', auth: Boolean(backend.deps.identity) });
 });
 
 async function shutdown(): Promise<void> {

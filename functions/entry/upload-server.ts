@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
-import { createApp } from '../app.js';
-import { identityFromEnv } from '../identity/from-env.js';
 import { createAwsDeps } from './aws-deps.js';
+import { compose } from './compose.js';
 
 /**
  * The upload service: the same app on Node (Fargate behind a load balancer) with the AWS
@@ -21,9 +20,7 @@ export async function startUploadServer(
   delete deps.config.maxRequestBytes;
   // Clients reach this host with the upload token in the Location's query; callers that send
   // Authorization instead (skopeo, oras) are checked like anywhere else.
-  const identity = await identityFromEnv(deps.table, env);
-  if (identity) deps.identity = identity;
-  const app = createApp(deps);
+  const { app } = await compose(deps, env);
   const hostname = options.hostname ?? env.HOST ?? '0.0.0.0';
   const server = await new Promise<ServerType>((resolve) => {
     const started = serve({ fetch: app.fetch, port: options.port ?? Number(env.PORT ?? 8080), hostname }, () =>

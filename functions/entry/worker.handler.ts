@@ -1,30 +1,38 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { BlobLinks } from '../registry/blob-links.js';
-import { jobHandlers } from '../worker/handlers.js';
+import { sweepOutbox } from '../adapters/aws/outbox.js';
 import { sqsBatchHandler } from '../worker/sqs-batch.js';
 import { createAwsDeps } from './aws-deps.js';
+import { compose } from './compose.js';
 
 type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
 const logger = new Logger({ serviceName: 'berth-worker' });
 
-/** The SQS-triggered worker with the AWS adapters (BERTH_BUCKET, BERTH_TABLE, BERTH_QUEUE_URL). */
-export function createWorkerHandler(env: Record<string, string | undefined> = process.env): WorkerHandler {
+/** Outbox items older than this are relayed by the sweep: the stream relay had its chance. */
+const outboxSweepAgeMs = 5 * 60 * 1000;
+
+/**
+ * The SQS-triggered worker with the AWS adapters (BERTH_BUCKET, BERTH_TABLE, BERTH_QUEUE_URL,
+ * BERTH_LONG_QUEUE_URL). The same code serves the short and the long queue: each function is
+ * sized for its queue by the CDK app, and the dispatch runs whatever kind arrives.
+ */
+export async function createWorkerHandler(env: Record<string, string | undefined> = process.env): Promise<WorkerHandler> {
   const deps = createAwsDeps(env);
-  const links = new BlobLinks(deps.table);
-  const handle = jobHandlers({
-    table: deps.table,
-    blobs: deps.blobs,
-    blobInUse: async (digest) => (await links.repositoriesHolding(digest, 1)).length > 0,
+  const { worker } = await compose(deps, env, {
+    alsoOnTick: [() => sweepOutbox(deps.table, (job) => deps.queue.enqueue(job), outboxSweepAgeMs)],
+    log: (line) => logger.info(line),
   });
-  return sqsBatchHandler(handle, logger);
+  return sqsBatchHandler(worker, logger);
 }
 
-let instance: WorkerHandler | undefined;
+let instance: Promise<WorkerHandler> | undefined;
 
-/** Lambda entry, on the job queue's event source with ReportBatchItemFailures. */
-export const handler: WorkerHandler = (event, context) => {
-  instance ??= createWorkerHandler();
-  return instance(event, context);
+/** Lambda entry, on a job queue's event source with ReportBatchItemFailures. */
+export const handler: WorkerHandler = async (event, context) => {
+  instance ??= createWorkerHandler().catch((error: unknown) => {
+    instance = undefined;
+    throw error;
+  });
+  return (await instance)(event, context);
 };

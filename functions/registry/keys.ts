@@ -1,3 +1,5 @@
+import { indexPartitions, partitions } from '../table-layout.js';
+
 /**
  * The registry's items in the single table (identity and other features keep to their own pk
  * prefixes). Sort keys order tags and repositories lexically by UTF-8 bytes, which is the order
@@ -13,19 +15,28 @@
  *   repo#<name>         tag#<tag>                      tag: digest, mediaType, updatedAt
  *                       gsi1: tagsof#<name>@<digest> / <tag>  (tags pointing at a manifest)
  *   repo#<name>         referrer#<subject>#<digest>    referrer descriptor of a manifest with `subject`
+ *   repo#<name>         summary#<digest>#<capability>  what a capability concluded about a manifest
+ *                                                      (scan counts, signature verdict) for pull gates
+ *   repo#<name>         pulled#<digest>                pull statistics of a manifest: lastPulledAt (ISO),
+ *                                                      count; flushed from memory by lifecycle/pull-stats
  *   upload#<id>         session                        upload session: repository, state, expiresAt
  *   blob#<digest>       meta                           blob in the blob store: size
  */
+const repo = (name: string) => `${partitions.repository}${name}`;
+
 export const keys = {
-  repository: (name: string) => ({ pk: `repo#${name}`, sk: 'meta' }),
-  catalogEntry: (name: string) => ({ pk: 'catalog', sk: name }),
-  blobLink: (name: string, digest: string) => ({ pk: `repo#${name}`, sk: `blob#${digest}` }),
-  blobLinkIndex: (digest: string) => `blobrepos#${digest}`,
-  manifest: (name: string, digest: string) => ({ pk: `repo#${name}`, sk: `manifest#${digest}` }),
-  tag: (name: string, tag: string) => ({ pk: `repo#${name}`, sk: `tag#${tag}` }),
-  tagIndex: (name: string, digest: string) => `tagsof#${name}@${digest}`,
-  referrer: (name: string, subject: string, digest: string) => ({ pk: `repo#${name}`, sk: `referrer#${subject}#${digest}` }),
+  repository: (name: string) => ({ pk: repo(name), sk: 'meta' }),
+  catalogEntry: (name: string) => ({ pk: partitions.catalog, sk: name }),
+  blobLink: (name: string, digest: string) => ({ pk: repo(name), sk: `blob#${digest}` }),
+  blobLinkIndex: (digest: string) => `${indexPartitions.blobRepositories}${digest}`,
+  manifest: (name: string, digest: string) => ({ pk: repo(name), sk: `manifest#${digest}` }),
+  tag: (name: string, tag: string) => ({ pk: repo(name), sk: `tag#${tag}` }),
+  tagIndex: (name: string, digest: string) => `${indexPartitions.tagsOf}${name}@${digest}`,
+  referrer: (name: string, subject: string, digest: string) => ({ pk: repo(name), sk: `referrer#${subject}#${digest}` }),
   referrerPrefix: (subject: string) => `referrer#${subject}#`,
-  uploadSession: (id: string) => ({ pk: `upload#${id}`, sk: 'session' }),
-  blob: (digest: string) => ({ pk: `blob#${digest}`, sk: 'meta' }),
+  summary: (name: string, digest: string, capability: string) => ({ pk: repo(name), sk: `summary#${digest}#${capability}` }),
+  summaryPrefix: (digest: string) => `summary#${digest}#`,
+  pulled: (name: string, digest: string) => ({ pk: repo(name), sk: `pulled#${digest}` }),
+  uploadSession: (id: string) => ({ pk: `${partitions.upload}${id}`, sk: 'session' }),
+  blob: (digest: string) => ({ pk: `${partitions.blob}${digest}`, sk: 'meta' }),
 } as const;

@@ -1,5 +1,6 @@
 import type { AppDeps } from '../app-env.js';
 import { digestOf, parseDigest, type Digest } from '../core/digest.js';
+import type { RegistryEvent } from '../core/jobs.js';
 import { OciError } from '../core/errors.js';
 import { parseManifest, type ParsedManifest } from '../core/manifest.js';
 import { isValidTag } from '../core/reference.js';
@@ -25,6 +26,17 @@ export interface ReferrerDescriptor {
   annotations?: Record<string, string>;
 }
 
+/** Who is writing, for the event the write records. */
+export interface WriteContext {
+  /** The caller's name (user, robot, or a system writer such as `replication`). */
+  actor?: string;
+}
+
+export interface PutOptions extends WriteContext {
+  /** Asked only when the tag already points elsewhere; false refuses the push (DENIED). */
+  mayOverwriteTag?: (repository: string, tag: string) => Promise<boolean>;
+}
+
 /** A reference is a tag or a digest (spec: `<reference>`). */
 export type Reference = { tag: string } | { digest: Digest };
 
@@ -46,8 +58,11 @@ export function parseReference(reference: string, purpose: 'read' | 'write'): Re
 }
 
 /**
- * Manifests, tags and referrers of repositories. A manifest, its tag, its referrer entry and the
- * repository's catalog entry are written in one transaction: all visible or none.
+ * Manifests, tags and referrers of repositories. A manifest, its tag, its referrer entry, the
+ * repository's catalog entry and the event that reports the change (the outbox: a queue write in
+ * the same transaction, `JobQueue.enqueueOp`) are written together: all visible or none, so every
+ * acknowledged change has its event, whoever made it (the v2 API, the management API,
+ * replication, retention).
  */
 export class Manifests {
   private readonly links: BlobLinks;
@@ -85,17 +100,30 @@ export class Manifests {
     return Buffer.concat(chunks);
   }
 
+  /** The event a write records, with its id and time. */
+  private event(fields: Omit<RegistryEvent, 'version' | 'kind' | 'id' | 'at' | 'actor'>, context: WriteContext): RegistryEvent {
+    return {
+      version: 1,
+      kind: 'registry-event',
+      id: crypto.randomUUID(),
+      at: this.now().toISOString(),
+      ...fields,
+      ...(context.actor === undefined ? {} : { actor: context.actor }),
+    };
+  }
+
   /**
    * end-7 PUT: validates and stores a manifest under its digest, and under `tag` when the
-   * reference is a tag. `mayOverwriteTag` is asked only when the tag already points elsewhere.
+   * reference is a tag, recording a `push` event with it.
    */
   async put(
     repository: string,
     reference: Reference,
     bytes: Uint8Array,
     contentType: string | undefined,
-    mayOverwriteTag: (repository: string, tag: string) => Promise<boolean> = async () => true,
+    options: PutOptions = {},
   ): Promise<StoredManifest & { parsed: ParsedManifest; created: boolean }> {
+    const mayOverwriteTag = options.mayOverwriteTag ?? (async () => true);
     const parsed = parseManifest(bytes, contentType);
     const algorithm = 'digest' in reference ? reference.digest.algorithm : 'sha256';
     const digest = digestOf(bytes, algorithm);
@@ -125,8 +153,10 @@ export class Manifests {
     }
     ops.push({ put: manifestItem });
     let created = true;
+    let previousDigest: string | undefined;
     if ('tag' in reference) {
       const current = await this.deps.table.get(keys.tag(repository, reference.tag));
+      if (current && current.digest !== digest) previousDigest = current.digest as string;
       if (current && current.digest !== digest && !(await mayOverwriteTag(repository, reference.tag))) {
         throw new OciError('DENIED', `tag ${reference.tag} is immutable or may not be overwritten by this caller`, { tag: reference.tag });
       }
@@ -158,6 +188,24 @@ export class Manifests {
     if (!(await this.deps.table.get(keys.repository(repository)))) {
       ops.push({ put: { ...keys.repository(repository), createdAt: now } }, { put: { ...keys.catalogEntry(repository), createdAt: now } });
     }
+    ops.push(
+      this.deps.queue.enqueueOp(
+        this.event(
+          {
+            action: 'push',
+            repository,
+            digest,
+            mediaType: parsed.mediaType,
+            size: bytes.byteLength,
+            ...('tag' in reference ? { tag: reference.tag } : {}),
+            ...(previousDigest ? { previousDigest } : {}),
+            ...(parsed.subject ? { subject: parsed.subject } : {}),
+            ...(parsed.artifactType ? { artifactType: parsed.artifactType } : {}),
+          },
+          options,
+        ),
+      ),
+    );
     await this.deps.table.transact(ops);
     return { digest, mediaType: parsed.mediaType, size: bytes.byteLength, subject: parsed.subject, parsed, created };
   }
@@ -189,21 +237,39 @@ export class Manifests {
   }
 
   /**
-   * end-9 DELETE by digest removes the manifest, every tag pointing at it and its referrer entry;
-   * by tag removes only the tag. False when nothing was there.
+   * end-9 DELETE by digest removes the manifest, every tag pointing at it and its referrer entry
+   * (a `delete` event); by tag removes only the tag (an `untag` event). Null when nothing was there.
    */
-  async delete(repository: string, reference: Reference): Promise<StoredManifest | null> {
+  async delete(repository: string, reference: Reference, context: WriteContext = {}): Promise<StoredManifest | null> {
     if ('tag' in reference) {
       const tag = await this.deps.table.get(keys.tag(repository, reference.tag));
       if (!tag) return null;
-      await this.deps.table.delete(keys.tag(repository, reference.tag), { equals: { digest: tag.digest as string } });
-      return { digest: tag.digest as string, mediaType: tag.mediaType as string, size: 0 };
+      const digest = tag.digest as string;
+      await this.deps.table.transact([
+        { delete: keys.tag(repository, reference.tag), condition: { equals: { digest } } },
+        this.deps.queue.enqueueOp(this.event({ action: 'untag', repository, digest, tag: reference.tag, mediaType: tag.mediaType as string }, context)),
+      ]);
+      return { digest, mediaType: tag.mediaType as string, size: 0 };
     }
     const manifest = await this.resolve(repository, reference);
     if (!manifest) return null;
     const tags = await this.deps.table.query(keys.tagIndex(repository, manifest.digest), { index: 'gsi1' });
     const ops: WriteOp[] = tags.map((tag) => ({ delete: { pk: tag.pk, sk: tag.sk }, condition: { equals: { digest: manifest.digest } } }));
-    const last: WriteOp[] = [{ delete: keys.manifest(repository, manifest.digest) }];
+    const last: WriteOp[] = [
+      { delete: keys.manifest(repository, manifest.digest) },
+      this.deps.queue.enqueueOp(
+        this.event(
+          {
+            action: 'delete',
+            repository,
+            digest: manifest.digest,
+            mediaType: manifest.mediaType,
+            ...(manifest.subject ? { subject: manifest.subject } : {}),
+          },
+          context,
+        ),
+      ),
+    ];
     if (manifest.subject) last.push({ delete: keys.referrer(repository, manifest.subject, manifest.digest) });
     if (manifest.item.inBlobStore) last.push({ delete: keys.blobLink(repository, manifest.digest) });
     // More than one transaction's worth of tags: tags go first and the manifest (with its referrer

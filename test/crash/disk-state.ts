@@ -108,16 +108,23 @@ export async function checkDataDir(dataDir: string, hashed: Set<string>): Promis
  * The audit trail the job queue wrote (`<action> <repository> <digest> <tag>` per record), and how
  * many jobs are still queued or dead-lettered. Read while the server runs (WAL allows a reader).
  */
-export function auditTrail(dataDir: string): { queued: number; deadLetters: number; records: Set<string> } {
+export function auditTrail(dataDir: string): { queued: number; deadLetters: number; records: Set<string>; duplicates: string[] } {
   const db = new Database(join(dataDir, 'registry.db'), { readonly: true, fileMustExist: true });
   try {
     const count = (pk: string) => db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM items WHERE pk = ?').get(pk)!.n;
     const records = new Set<string>();
+    const ids = new Map<string, number>();
     for (const row of db.prepare<[], { item: string }>("SELECT item FROM items WHERE pk >= 'audit#' AND pk < 'audit$'").all()) {
-      const item = JSON.parse(row.item) as { action: string; repository: string; digest: string; tag?: string };
+      const item = JSON.parse(row.item) as { id: string; action: string; repository: string; digest: string; tag?: string };
       records.add(`${item.action} ${item.repository} ${item.digest} ${item.tag ?? ''}`);
+      ids.set(item.id, (ids.get(item.id) ?? 0) + 1);
     }
-    return { queued: count('queue#jobs'), deadLetters: count('queue#jobs#dlq'), records };
+    // Each event reaches the audit consumer once: one record per event id, and one delivery mark.
+    const delivered = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM items WHERE pk >= 'delivered#audit#' AND pk < 'delivered#audit$'").get()!.n;
+    const duplicates = [...ids].filter(([, n]) => n > 1).map(([id]) => `event ${id} has ${ids.get(id)} audit records`);
+    if (delivered !== ids.size) duplicates.push(`${ids.size} audit records but ${delivered} audit deliveries`);
+    const queued = count('queue#jobs') + count('queue#jobs-long');
+    return { queued, deadLetters: count('queue#jobs#dlq') + count('queue#jobs-long#dlq'), records, duplicates };
   } finally {
     db.close();
   }

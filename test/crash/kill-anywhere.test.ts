@@ -56,6 +56,7 @@ async function checkAudit(dataDir: string, owed: Set<string>): Promise<string[]>
   const problems = [...owed].filter((event) => !trail.records.has(event)).map((event) => `no audit record of acknowledged ${event}`);
   if (trail.queued > 0) problems.push(`${trail.queued} jobs still queued 15 s after the restart`);
   if (trail.deadLetters > 0) problems.push(`${trail.deadLetters} jobs dead-lettered`);
+  problems.push(...trail.duplicates);
   return problems;
 }
 

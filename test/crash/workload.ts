@@ -370,7 +370,7 @@ export class Pusher {
     const tag = this.pick(tagged);
     const path = `/v2/${this.repository}/manifests/${tag}`;
     const label = `delete tag ${this.repository}:${tag}`;
-    const event = `delete ${this.repository} ${String(this.ledger.value(slot.tag(this.repository, tag)))} ${tag}`;
+    const event = `untag ${this.repository} ${String(this.ledger.value(slot.tag(this.repository, tag)))} ${tag}`;
     const send = async (what: string, expect: number[]) => {
       const response = await this.world.client.send(what, path, { method: 'DELETE', expect });
       if (response.status === 202) this.world.events.add(event);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../functions/core/jobs.js';
 import type { JobHandler, JobQueue } from '../../functions/ports/job-queue.js';
+import { ConditionFailedError, type Table } from '../../functions/ports/table.js';
 
 /**
  * What an adapter's test gives the suite: the queue, and the worker side wired to `handler` the way
@@ -10,10 +11,13 @@ import type { JobHandler, JobQueue } from '../../functions/ports/job-queue.js';
  */
 export interface JobQueueHarness {
   queue: JobQueue;
+  /** The table the queue's `enqueueOp` writes commit into (the outbox's table). */
+  table: Table;
   /** Attempts after which a job that keeps failing goes to the dead-letter queue. */
   maxAttempts: number;
   /**
-   * Runs the worker side until every job enqueued so far has either succeeded or been
+   * Runs the worker side until every job enqueued so far (directly, or committed through
+   * `enqueueOp`, relayed the way the runtime relays it) has either succeeded or been
    * dead-lettered. Retries may be made to come quickly (a zero retry delay) but not skipped.
    */
   settle(): Promise<void>;
@@ -113,6 +117,30 @@ export function describeJobQueueContract(name: string, make: (handler: JobHandle
         await harness.settle();
         expect(attempts(job.id)).toBeGreaterThanOrEqual(harness.maxAttempts);
         expect(await harness.deadLetters()).toEqual([job]);
+      });
+    });
+
+    it('delivers a job committed with enqueueOp, and never one whose transaction failed', async () => {
+      const { handler, deliveries } = recorder();
+      await withHarness(handler, async (harness) => {
+        const kept = event({ tag: 'kept' });
+        const lost = event({ tag: 'lost' });
+        const key = { pk: `contract#${randomUUID()}`, sk: 'item' };
+        await harness.table.transact([{ put: { ...key, value: 1 } }, harness.queue.enqueueOp(kept)]);
+        await expect(
+          harness.table.transact([{ put: { ...key, value: 2 }, condition: { exists: false } }, harness.queue.enqueueOp(lost)]),
+        ).rejects.toBeInstanceOf(ConditionFailedError);
+        await harness.settle();
+        expect(deliveries.get(kept.id)).toEqual([kept]);
+        expect(deliveries.has(lost.id)).toBe(false);
+        expect(await harness.table.get(key)).toMatchObject({ value: 1 });
+      });
+    });
+
+    it('enqueueOp refuses a job that is not one', async () => {
+      const { handler } = recorder();
+      await withHarness(handler, async (harness) => {
+        expect(() => harness.queue.enqueueOp({ version: 1, kind: 'mystery', id: 'x' } as unknown as Job)).toThrow();
       });
     });
 

@@ -8,7 +8,8 @@ import { type LocalDeps, createLocalDeps } from '../../functions/entry/local-dep
 import { Identity, bootstrapIdentity } from '../../functions/identity/identity.js';
 import { projectRoles } from '../../functions/identity/rbac.js';
 import type { Item } from '../../functions/ports/table.js';
-import { jobHandlers } from '../../functions/worker/handlers.js';
+import { capabilitiesOf } from '../../functions/entry/compose.js';
+import { dispatch } from '../../functions/worker/dispatch.js';
 import { adminPassword, addUser, basic, userPassword } from '../support/identity-app.js';
 
 /**
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await bootstrapIdentity(identity, adminPassword);
   deps.identity = identity;
   app = createApp(deps);
-  deps.queue.start(jobHandlers({ table: deps.table, blobs: deps.blobs, blobInUse: async () => true }));
+  deps.queue.start(dispatch(capabilitiesOf(deps), deps.table));
   await addUser(identity, 'dev');
   await addUser(identity, 'reader');
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { digestOf } from '../../functions/core/digest.js';
 import { BlobLinks } from '../../functions/registry/blob-links.js';
-import { jobHandlers } from '../../functions/worker/handlers.js';
+import { registryCapability } from '../../functions/registry/registry-capability.js';
 import { bytesOf, errorOf, type LocalRegistry, localRegistry, pushBlob, pushImage } from '../support/local-app.js';
 
 let registry: LocalRegistry;
@@ -104,11 +104,7 @@ describe('manifests: happy paths', () => {
     for (let i = 0; i < 4000; i++) annotations[`org.example.key${i}`] = 'x'.repeat(100);
     const { digest } = await pushImage(registry, 'lib/big', 'v1', { annotations });
     const links = new BlobLinks(registry.deps.table);
-    const collect = jobHandlers({
-      table: registry.deps.table,
-      blobs: registry.deps.blobs,
-      blobInUse: async (blob) => (await links.repositoriesHolding(blob, 1)).length > 0,
-    });
+    const collect = registryCapability({ table: registry.deps.table, blobs: registry.deps.blobs }).jobs!['gc-blob']!;
     const gc = { version: 1, kind: 'gc-blob', id: crypto.randomUUID(), digest } as const;
     await collect(gc);
     expect(await registry.deps.blobs.stat(digest)).not.toBeNull();

@@ -47,6 +47,7 @@ export async function startMotoStack(
       BERTH_BUCKET: resources.bucket,
       BERTH_TABLE: resources.table,
       BERTH_QUEUE_URL: resources.queueUrl,
+      BERTH_LONG_QUEUE_URL: resources.longQueueUrl,
     };
     return {
       moto,

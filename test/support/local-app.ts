@@ -45,7 +45,7 @@ export function bytesOf(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** Pushes a blob monolithically (POST ?digest=) and returns its digest. */
-export async function pushBlob(registry: LocalRegistry, repository: string, content: Uint8Array<ArrayBuffer>): Promise<string> {
+export async function pushBlob(registry: Pick<LocalRegistry, 'request'>, repository: string, content: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = digestOf(content);
   const response = await registry.request(`/v2/${repository}/blobs/uploads/?digest=${digest}`, {
     method: 'POST',
@@ -58,7 +58,7 @@ export async function pushBlob(registry: LocalRegistry, repository: string, cont
 
 /** An OCI image manifest over freshly pushed config and layer blobs. */
 export async function pushImage(
-  registry: LocalRegistry,
+  registry: Pick<LocalRegistry, 'request'>,
   repository: string,
   reference: string,
   extra: Record<string, unknown> = {},

@@ -13,7 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { bucketDefinition, queueDefinition, tableDefinition } from './resource-definitions.js';
+import { bucketDefinition, longQueueDefinition, queueDefinition, tableDefinition } from './resource-definitions.js';
 
 export interface ResourceNames {
   bucket: string;
@@ -26,6 +26,9 @@ export interface CreatedResources {
   table: string;
   queueUrl: string;
   deadLetterQueueUrl: string;
+  /** The long-job queue, named `<queue>-long`. */
+  longQueueUrl: string;
+  longDeadLetterQueueUrl: string;
 }
 
 /**
@@ -38,12 +41,17 @@ export async function createResources(
   names: ResourceNames,
   overrides: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
 ): Promise<CreatedResources> {
-  const [queues] = await Promise.all([
+  const [queues, long] = await Promise.all([
     createQueues(clients.sqs, names.queue, overrides),
+    createQueues(clients.sqs, `${names.queue}-long`, {
+      visibilityTimeoutSeconds: longQueueDefinition.visibilityTimeoutSeconds,
+      maxReceiveCount: longQueueDefinition.maxReceiveCount,
+      ...overrides,
+    }),
     createBucket(clients.s3, names.bucket),
     createTable(clients.dynamodb, names.table),
   ]);
-  return { bucket: names.bucket, table: names.table, ...queues };
+  return { bucket: names.bucket, table: names.table, ...queues, longQueueUrl: long.queueUrl, longDeadLetterQueueUrl: long.deadLetterQueueUrl };
 }
 
 async function createBucket(s3: S3Client, bucket: string): Promise<void> {
@@ -78,12 +86,13 @@ async function createBucket(s3: S3Client, bucket: string): Promise<void> {
 }
 
 async function createTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
-  const { partitionKey, sortKey, gsi1, ttlAttribute, billingMode } = tableDefinition;
+  const { partitionKey, sortKey, gsi1, ttlAttribute, billingMode, streamViewType } = tableDefinition;
   try {
     await dynamodb.send(
       new CreateTableCommand({
         TableName: table,
         BillingMode: billingMode,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },
         AttributeDefinitions: [
           { AttributeName: partitionKey, AttributeType: 'S' },
           { AttributeName: sortKey, AttributeType: 'S' },

@@ -11,6 +11,8 @@ export const tableDefinition = {
   gsi1: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
   ttlAttribute: 'expiresAt',
   billingMode: 'PAY_PER_REQUEST',
+  /** The stream the outbox relay reads (adapters/aws/outbox.ts): new images only. */
+  streamViewType: 'NEW_IMAGE',
 } as const;
 
 /** Key layout inside the blob bucket (see S3BlobStore for what lives under each prefix). */
@@ -43,4 +45,17 @@ export const queueDefinition = {
   deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
   /** The worker's batch: small enough that one slow job does not hold many others back. */
   batchSize: 10,
+} as const;
+
+/**
+ * The long-job queue (replication, scanning: `longJobKinds`) and its dead-letter queue. Its worker
+ * may run as long as Lambda allows; the visibility timeout is six times that, as for the short
+ * queue, and a batch is one job so a 15-minute copy never holds another back.
+ */
+export const longQueueDefinition = {
+  visibilityTimeoutSeconds: 6 * 900,
+  workerTimeoutSeconds: 900,
+  maxReceiveCount: 3,
+  deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
+  batchSize: 1,
 } as const;

@@ -1,3 +1,5 @@
+import { indexPartitions, partitions } from '../../table-layout.js';
+
 /**
  * Where identity data lives in the single table. The registry owns the partitions starting with
  * `repo#`, `catalog`, `blob#` and `upload#`; everything here starts with another prefix.
@@ -24,23 +26,23 @@
  * caller can see are one query away.
  */
 export const keys = {
-  user: (username: string) => ({ pk: `user#${username}`, sk: 'user' }),
-  userId: (id: number) => ({ pk: `user-id#${id}`, sk: 'user' }),
-  project: (name: string) => ({ pk: `project#${name}`, sk: 'project' }),
-  projectId: (id: number) => ({ pk: `project-id#${id}`, sk: 'project' }),
+  user: (username: string) => ({ pk: `${partitions.user}${username}`, sk: 'user' }),
+  userId: (id: number) => ({ pk: `${partitions.userId}${id}`, sk: 'user' }),
+  project: (name: string) => ({ pk: `${partitions.project}${name}`, sk: 'project' }),
+  projectId: (id: number) => ({ pk: `${partitions.projectId}${id}`, sk: 'project' }),
   memberSk: (entity: 'u' | 'g', name: string) => `member#${entity}#${name}`,
-  memberId: (id: number) => ({ pk: `member-id#${id}`, sk: 'member' }),
-  robot: (name: string) => ({ pk: `robot#${name}`, sk: 'robot' }),
-  robotId: (id: number) => ({ pk: `robot-id#${id}`, sk: 'robot' }),
-  authConfig: { pk: 'config#auth', sk: 'config' },
-  signingKeys: { pk: 'config#signing-keys', sk: 'keys' },
-  counter: (kind: string) => ({ pk: 'config#counter', sk: kind }),
-  throttle: (login: string) => ({ pk: `throttle#${login}`, sk: 'login' }),
+  memberId: (id: number) => ({ pk: `${partitions.memberId}${id}`, sk: 'member' }),
+  robot: (name: string) => ({ pk: `${partitions.robot}${name}`, sk: 'robot' }),
+  robotId: (id: number) => ({ pk: `${partitions.robotId}${id}`, sk: 'robot' }),
+  authConfig: { pk: `${partitions.config}auth`, sk: 'config' },
+  signingKeys: { pk: `${partitions.config}signing-keys`, sk: 'keys' },
+  counter: (kind: string) => ({ pk: `${partitions.config}counter`, sk: kind }),
+  throttle: (login: string) => ({ pk: `${partitions.throttle}${login}`, sk: 'login' }),
 } as const;
 
 export const indexes = {
-  users: 'idx#users',
-  projects: 'idx#projects',
-  robots: 'idx#robots',
-  memberOf: (entity: 'u' | 'g', name: string) => `idx#member-of#${entity}#${name}`,
+  users: `${indexPartitions.identity}users`,
+  projects: `${indexPartitions.identity}projects`,
+  robots: `${indexPartitions.identity}robots`,
+  memberOf: (entity: 'u' | 'g', name: string) => `${indexPartitions.identity}member-of#${entity}#${name}`,
 } as const;

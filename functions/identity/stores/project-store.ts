@@ -10,6 +10,8 @@ export interface Project {
   ownerName: string;
   createdAt: string;
   updatedAt: string;
+  /** Harbor's project metadata besides `public` (identity/project-metadata.ts): string values. */
+  metadata: Record<string, string>;
 }
 
 /**
@@ -38,6 +40,7 @@ function toProject(item: Item): Project {
     ownerName: item.ownerName as string,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
+    metadata: (item.metadata as Record<string, string> | undefined) ?? {},
   };
 }
 
@@ -63,10 +66,10 @@ export class ProjectStore {
   }
 
   /** Creates the project; null when the name is taken (also under a concurrent create). */
-  async create(input: { name: string; public: boolean; ownerId: number; ownerName: string }): Promise<Project | null> {
+  async create(input: { name: string; public: boolean; ownerId: number; ownerName: string; metadata?: Record<string, string> }): Promise<Project | null> {
     if (await this.get(input.name)) return null;
     const at = this.now().toISOString();
-    const project: Project = { ...input, id: await nextId(this.table, 'project'), createdAt: at, updatedAt: at };
+    const project: Project = { ...input, metadata: input.metadata ?? {}, id: await nextId(this.table, 'project'), createdAt: at, updatedAt: at };
     try {
       await this.table.transact([
         { put: toItem(project), condition: { exists: false } },
@@ -85,6 +88,31 @@ export class ProjectStore {
     const next = { ...current, public: isPublic, updatedAt: this.now().toISOString() };
     await this.table.put(toItem(next), { exists: true });
     return next;
+  }
+
+  /**
+   * Merges `changes` into the project's metadata (`public` goes to its own field). Null when the
+   * project does not exist. Conditional on the version read, so two concurrent updates of
+   * different keys both land (the loser re-reads and merges again).
+   */
+  async updateMetadata(name: string, changes: Record<string, string>): Promise<Project | null> {
+    for (;;) {
+      const current = await this.get(name);
+      if (!current) return null;
+      const { public: isPublic, ...rest } = changes;
+      const next: Project = {
+        ...current,
+        public: isPublic === undefined ? current.public : isPublic === 'true',
+        metadata: { ...current.metadata, ...rest },
+        updatedAt: this.now().toISOString(),
+      };
+      try {
+        await this.table.put(toItem(next), { equals: { updatedAt: current.updatedAt } });
+        return next;
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+    }
   }
 
   /** Removes the project record and its id pointer (members are removed by the caller first). */

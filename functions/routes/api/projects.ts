@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { AppEnv } from '../../app-env.js';
+import { projectMetadataChanges } from '../../identity/project-metadata.js';
 import { projectRoles, strongestRole } from '../../identity/rbac.js';
 import { type Project, isValidProjectName, maxProjectNameLength } from '../../identity/stores/project-store.js';
 import { apiError, identityOf, paginate, parseBody, principalOf, projectFor, refuse } from './api-context.js';
 
-const booleanString = z.enum(['true', 'false']);
-
-const metadata = z.optional(z.looseObject({ public: z.optional(booleanString) }));
+const metadata = z.optional(projectMetadataChanges);
 
 export const projectReqSchema = z.object({
   project_name: z.string().check(z.minLength(1), z.maxLength(maxProjectNameLength)),
@@ -19,6 +18,10 @@ export const projectReqSchema = z.object({
 });
 
 export const projectUpdateSchema = z.object({ metadata });
+
+function definedOnly(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
 
 /** A project in Harbor's `Project` shape, with the caller's role in it. */
 async function present(c: Parameters<typeof principalOf>[0], project: Project) {
@@ -39,7 +42,7 @@ async function present(c: Parameters<typeof principalOf>[0], project: Project) {
     deleted: false,
     current_user_role_id: roleId,
     current_user_role_ids: roleId ? [roleId] : [],
-    metadata: { public: String(project.public) },
+    metadata: { ...project.metadata, public: String(project.public) },
   };
 }
 
@@ -92,9 +95,11 @@ export function projectRoutes(): Hono<AppEnv> {
       throw apiError(400, 'BAD_REQUEST', 'project_name must be lower-case letters, digits and separators (._-), starting and ending with a letter or digit');
     }
     const isPublic = body.metadata?.public !== undefined ? body.metadata.public === 'true' : (body.public ?? false);
+    const { public: _public, ...otherMetadata } = definedOnly(body.metadata ?? {});
     const project = await identity.projects.create({
       name: body.project_name,
       public: isPublic,
+      metadata: otherMetadata,
       ownerId: principal.user.id,
       ownerName: principal.user.username,
     });
@@ -115,7 +120,7 @@ export function projectRoutes(): Hono<AppEnv> {
   routes.put('/:project_name_or_id', async (c) => {
     const project = await projectFor(c, 'update-project');
     const body = await parseBody(c, projectUpdateSchema);
-    if (body.metadata?.public !== undefined) await identityOf(c).projects.setPublic(project.name, body.metadata.public === 'true');
+    if (body.metadata) await identityOf(c).projects.updateMetadata(project.name, definedOnly(body.metadata));
     return c.body(null, 200);
   });
 

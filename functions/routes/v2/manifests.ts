@@ -2,7 +2,6 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.js';
 import { OciError } from '../../core/errors.js';
 import { manifestMediaTypes, maxManifestBytes } from '../../core/manifest.js';
-import { emitEvent } from '../../registry/events.js';
 import { parseReference } from '../../registry/manifests.js';
 import { paramOf, readBody, repositoryOf } from './http.js';
 
@@ -28,6 +27,8 @@ export async function getManifest(c: Context<AppEnv>): Promise<Response> {
   if (!accepts(c.req.header('accept'), manifest.mediaType)) {
     throw new OciError('MANIFEST_UNKNOWN', `manifest is ${manifest.mediaType}, which the request's Accept does not allow`, { mediaType: manifest.mediaType });
   }
+  // Harbor's rule: a project's pull policies refuse the manifest GET; HEAD stays answerable.
+  if (c.req.method === 'GET') await c.var.registry.pullGates.check(repository, manifest.digest);
   const headers = {
     'Content-Type': manifest.mediaType,
     'Content-Length': String(manifest.size),
@@ -43,14 +44,8 @@ export async function putManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const reference = parseReference(paramOf(c, 'reference'), 'write');
   const bytes = await readBody(c, maxManifestBytes);
-  const { deps, registry } = c.var;
-  const stored = await registry.manifests.put(repository, reference, bytes, c.req.header('content-type'), c.var.canOverwriteTag);
-  await emitEvent(deps, {
-    action: 'push',
-    repository,
-    digest: stored.digest,
-    mediaType: stored.mediaType,
-    ...('tag' in reference ? { tag: reference.tag } : {}),
+  const stored = await c.var.registry.manifests.put(repository, reference, bytes, c.req.header('content-type'), {
+    ...(c.var.canOverwriteTag ? { mayOverwriteTag: c.var.canOverwriteTag } : {}),
     ...(c.var.actor ? { actor: c.var.actor } : {}),
   });
   const headers: Record<string, string> = {
@@ -66,14 +61,7 @@ export async function putManifest(c: Context<AppEnv>): Promise<Response> {
 export async function deleteManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const reference = parseReference(paramOf(c, 'reference'), 'read');
-  const deleted = await c.var.registry.manifests.delete(repository, reference);
+  const deleted = await c.var.registry.manifests.delete(repository, reference, c.var.actor ? { actor: c.var.actor } : {});
   if (!deleted) throw new OciError('MANIFEST_UNKNOWN', undefined, { reference: paramOf(c, 'reference') });
-  await emitEvent(c.var.deps, {
-    action: 'delete',
-    repository,
-    digest: deleted.digest,
-    ...('tag' in reference ? { tag: reference.tag } : {}),
-    ...(c.var.actor ? { actor: c.var.actor } : {}),
-  });
   return new Response(null, { status: 202 });
 }

@@ -64,6 +64,7 @@ def create_table():
         dynamodb.create_table(
             TableName=TABLE,
             BillingMode=t["billingMode"],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": t["streamViewType"]},
             AttributeDefinitions=[
                 {"AttributeName": name, "AttributeType": "S"}
                 for name in (t["partitionKey"], t["sortKey"], gsi["partitionKey"], gsi["sortKey"])
@@ -95,15 +96,14 @@ def create_table():
             raise
 
 
-def create_queues():
+def create_queues(name, q):
     sqs = client("sqs")
-    q = DEFINITIONS["queue"]
     dlq_url = sqs.create_queue(
-        QueueName=f"{QUEUE}-dlq", Attributes={"MessageRetentionPeriod": str(q["deadLetterRetentionSeconds"])}
+        QueueName=f"{name}-dlq", Attributes={"MessageRetentionPeriod": str(q["deadLetterRetentionSeconds"])}
     )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     url = sqs.create_queue(
-        QueueName=QUEUE,
+        QueueName=name,
         Attributes={
             "VisibilityTimeout": str(q["visibilityTimeoutSeconds"]),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": q["maxReceiveCount"]}),
@@ -114,5 +114,6 @@ def create_queues():
 
 create_bucket()
 create_table()
-queue_url = create_queues()
-print(f"berth: bucket {BUCKET}, table {TABLE}, queue {queue_url} ready")
+queue_url = create_queues(QUEUE, DEFINITIONS["queue"])
+long_queue_url = create_queues(f"{QUEUE}-long", DEFINITIONS["longQueue"])
+print(f"berth: bucket {BUCKET}, table {TABLE}, queues {queue_url} {long_queue_url} ready")

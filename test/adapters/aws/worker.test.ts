@@ -13,7 +13,9 @@ import { createWorkerHandler } from '../../../functions/entry/worker.handler.js'
 import type { Table } from '../../../functions/ports/table.js';
 import { BlobLinks } from '../../../functions/registry/blob-links.js';
 import { keys } from '../../../functions/registry/keys.js';
-import { jobHandlers } from '../../../functions/worker/handlers.js';
+import { auditCapability } from '../../../functions/lifecycle/audit-capability.js';
+import { registryCapability } from '../../../functions/registry/registry-capability.js';
+import { dispatch } from '../../../functions/worker/dispatch.js';
 import { sqsBatchHandler } from '../../../functions/worker/sqs-batch.js';
 import { type MotoStack, startMotoStack } from '../../support/aws-stack.js';
 import { peekAll, SqsEventSource } from '../../support/sqs-event-source.js';
@@ -77,7 +79,7 @@ describe('worker on SQS (moto)', () => {
       },
     };
     let attempts = 0;
-    const handle = jobHandlers({ table: failing, blobs, blobInUse: async () => true });
+    const handle = dispatch([registryCapability({ table: failing, blobs }), auditCapability({ table: failing })], failing);
     const source = new SqsEventSource(
       stack.clients.sqs,
       queues.queueUrl,
@@ -121,7 +123,7 @@ describe('worker on SQS (moto)', () => {
 
   it('a redelivered registry event changes nothing (the real worker entry)', async () => {
     const queues = await queuesFailingAfterTwo();
-    const worker = createWorkerHandler({ ...stack.env, BERTH_QUEUE_URL: queues.queueUrl });
+    const worker = await createWorkerHandler({ ...stack.env, BERTH_QUEUE_URL: queues.queueUrl });
     // The first delivery does its work and then times out, as a Lambda killed before it could
     // report success would: SQS delivers the message again.
     let deliveries = 0;
@@ -148,7 +150,7 @@ describe('worker on SQS (moto)', () => {
   });
 
   it('gc-blob deletes a blob no repository links, keeps a linked one, and tolerates redelivery', async () => {
-    const worker = createWorkerHandler(stack.env);
+    const worker = await createWorkerHandler(stack.env);
     const orphan = await storeBlob();
     const linked = await storeBlob();
     await table.put({ ...keys.blob(orphan), size: 1000 });

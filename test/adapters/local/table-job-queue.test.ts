@@ -12,11 +12,13 @@ describeJobQueueContract('TableJobQueue', async (handler) => {
   queue.start(handler);
   return {
     queue,
+    table,
     maxAttempts: 3,
     settle: async () => {
       for (;;) {
         await queue.drain();
-        if ((await table.query('queue#jobs', { limit: 1 })).length === 0) return;
+        const pending = [...(await table.query('queue#jobs', { limit: 1 })), ...(await table.query('queue#jobs-long', { limit: 1 }))];
+        if (pending.length === 0) return;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },

@@ -1,0 +1,47 @@
+import type { Hono } from 'hono';
+import { createApp } from '../app.js';
+import type { AppDeps, AppEnv } from '../app-env.js';
+import type { Capability } from '../capability.js';
+import { identityFromEnv } from '../identity/from-env.js';
+import { auditCapability } from '../lifecycle/audit-capability.js';
+import type { JobHandler } from '../ports/job-queue.js';
+import { registryCapability } from '../registry/registry-capability.js';
+import { schedulesCapability } from '../schedules/schedules-capability.js';
+import { dispatch } from '../worker/dispatch.js';
+
+/** What differs between runtimes in the wiring below. */
+export interface CompositionOptions {
+  /** Periodic work of this runtime, run on every scheduler tick (the outbox sweep on AWS). */
+  alsoOnTick?: (() => Promise<unknown>)[];
+  /** Where identity's one-time notices go (the generated admin password). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Every capability of the registry, in the order their event consumers run. The one list the
+ * Node server, the Lambda API, the workers and the upload service all share.
+ */
+export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}): Capability[] {
+  return [
+    registryCapability(deps),
+    auditCapability(deps),
+    schedulesCapability(deps, options.alsoOnTick),
+  ];
+}
+
+/**
+ * The composition root: identity from the environment (when auth is on), the capabilities, and
+ * from them the app and the worker's dispatch. Entry points build `deps` (the adapters of their
+ * backend) and call this; nothing else wires the registry together.
+ */
+export async function compose(
+  deps: AppDeps,
+  env: Record<string, string | undefined>,
+  options: CompositionOptions = {},
+): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
+  const identity = await identityFromEnv(deps.table, env, options.log);
+  if (identity) deps.identity = identity;
+  const capabilities = capabilitiesOf(deps, options);
+  deps.capabilities = capabilities;
+  return { app: createApp(deps), worker: dispatch(capabilities, deps.table, deps.now), capabilities };
+}

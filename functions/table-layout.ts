@@ -1,0 +1,56 @@
+/**
+ * The single table's layout: every partition-key prefix and every gsi1 partition prefix, each
+ * owned by one module, registered here so that no two features can ever write into each other's
+ * partitions. `test/table-layout.test.ts` checks that no prefix is a prefix of another within
+ * each namespace. The owning module documents its items (sort keys, attributes) next to its key
+ * builders; this file only says who owns which partitions.
+ *
+ * A prefix ending in `#` is followed by a name (`repo#library/alpine`); one without is a whole
+ * partition key (`catalog`).
+ */
+export const partitions = {
+  /** registry/keys.ts: a repository's meta, blob links, manifests, tags, referrers, summaries */
+  repository: 'repo#',
+  /** registry/keys.ts: one entry per repository, in name order */
+  catalog: 'catalog',
+  /** registry/keys.ts: a blob in the blob store */
+  blob: 'blob#',
+  /** registry/keys.ts: an upload session */
+  upload: 'upload#',
+  /** identity/stores/keys.ts */
+  user: 'user#',
+  userId: 'user-id#',
+  project: 'project#',
+  projectId: 'project-id#',
+  memberId: 'member-id#',
+  robot: 'robot#',
+  robotId: 'robot-id#',
+  config: 'config#',
+  throttle: 'throttle#',
+  /** adapters/local/table-job-queue.ts: the embedded queue's pending and dead-lettered jobs */
+  queue: 'queue#',
+  /** adapters/aws/outbox.ts: jobs committed with a domain write, waiting for the stream relay */
+  outbox: 'outbox#',
+  /** worker/dispatch.ts: which consumer has handled which event (de-duplication, TTL) */
+  delivered: 'delivered#',
+  /** schedules/schedule-store.ts: cron schedules and their last due time */
+  schedule: 'schedule#',
+  /** lifecycle/audit-capability.ts: audit records of registry events */
+  audit: 'audit#',
+} as const;
+
+/** Partition prefixes of index gsi1 (its own namespace). */
+export const indexPartitions = {
+  /** identity/stores/keys.ts: users, projects, robots, memberships */
+  identity: 'idx#',
+  /** registry/keys.ts: which repositories hold a blob */
+  blobRepositories: 'blobrepos#',
+  /** registry/keys.ts: tags pointing at a manifest */
+  tagsOf: 'tagsof#',
+  /** lifecycle/audit-capability.ts: every audit record, oldest first */
+  audit: 'audit',
+  /** adapters/aws/outbox.ts: outbox items not yet relayed, oldest first (the sweeper's view) */
+  outbox: 'outbox',
+  /** schedules/schedule-store.ts: every schedule */
+  schedules: 'schedules',
+} as const;
