@@ -37,6 +37,8 @@ export const partitions = {
   schedule: 'schedule#',
   /** lifecycle/audit-capability.ts: audit records of registry events */
   audit: 'audit#',
+  /** trust/keys.ts: a project's trusted keys, its signed artifacts, signature → subject pointers */
+  trust: 'trust#',
 } as const;
 
 /** Partition prefixes of index gsi1 (its own namespace). */

@@ -46,7 +46,15 @@ const scheduleTick = z.object({
   id: z.string().check(z.minLength(1)),
 });
 
-export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick]);
+/** A project's trusted keys changed: re-verify the signatures of its signed artifacts (trust). */
+const trustReverify = z.object({
+  version: z.literal(1),
+  kind: z.literal('trust-reverify'),
+  id: z.string().check(z.minLength(1)),
+  project: z.string().check(z.minLength(1)),
+});
+
+export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick, trustReverify]);
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];

@@ -7,6 +7,7 @@ import { auditCapability } from '../lifecycle/audit-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { registryCapability } from '../registry/registry-capability.js';
 import { schedulesCapability } from '../schedules/schedules-capability.js';
+import { trustCapability } from '../trust/trust-capability.js';
 import { dispatch } from '../worker/dispatch.js';
 
 /** What differs between runtimes in the wiring below. */
@@ -26,6 +27,7 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
     registryCapability(deps),
     auditCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
+    trustCapability(deps),
   ];
 }
 

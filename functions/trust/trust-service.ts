@@ -2,7 +2,6 @@ import type { AppDeps } from '../app-env.js';
 import type { RegistryEvent } from '../core/jobs.js';
 import { parseDigest } from '../core/digest.js';
 import { projectOf } from '../identity/stores/project-store.js';
-import type { Item } from '../ports/table.js';
 import { keys } from '../registry/keys.js';
 import { Manifests } from '../registry/manifests.js';
 import { accessoriesOf } from './accessories.js';
@@ -55,8 +54,11 @@ export class TrustService {
     const accessories = (await accessoriesOf(this.deps, repository, digest)).filter((a) => a.type !== 'subject.accessory');
     const signedKey = trustKeys.signed(project, repository, digest);
     if (accessories.length === 0) {
-      await this.sink.remove(repository, digest);
-      await this.deps.table.delete(signedKey);
+      // Most pushes are of unsigned artifacts: one read spares them two writes.
+      if (await this.deps.table.get(signedKey)) {
+        await this.sink.remove(repository, digest);
+        await this.deps.table.delete(signedKey);
+      }
       return null;
     }
     const summary = await evaluateArtifact(this.deps, repository, digest, await this.keys.material(project), this.now());
@@ -88,52 +90,43 @@ export class TrustService {
   /** What a registry event changes for content trust. */
   async onEvent(event: RegistryEvent): Promise<void> {
     if (event.action === 'push') return this.onPush(event);
+    if (event.action === 'untag') return this.onUntag(event);
     if (event.action === 'delete') return this.onDelete(event);
-  }
-
-  private async manifestItem(repository: string, digest: string): Promise<Item | null> {
-    return this.deps.table.get(keys.manifest(repository, digest));
   }
 
   private async onPush(event: RegistryEvent): Promise<void> {
     const tagged = subjectOfSigTag(event.tag);
-    if (tagged) {
-      await this.verify(event.repository, tagged);
-      return;
-    }
-    const item = await this.manifestItem(event.repository, event.digest);
-    if (!item) return;
-    if (typeof item.subject === 'string') {
-      await this.verify(event.repository, item.subject);
-      return;
-    }
-    // An artifact pushed after its signatures (a copy that brings the signature first) gets its
-    // verdict now; one without signatures needs none.
-    await this.verify(event.repository, event.digest);
+    if (tagged) return void (await this.verify(event.repository, tagged));
+    if (event.subject) return void (await this.verify(event.repository, event.subject));
+    // Any other push may be an artifact arriving after its signatures (a copy that brings the
+    // signature first): it gets its verdict now; one without signatures is left as it is.
+    if (await this.deps.table.get(keys.manifest(event.repository, event.digest))) await this.verify(event.repository, event.digest);
+  }
+
+  /** A `.sig` tag removed (`cosign clean`, or by hand): its subject lost that signature. */
+  private async onUntag(event: RegistryEvent): Promise<void> {
+    const subject = subjectOfSigTag(event.tag);
+    if (subject) await this.verify(event.repository, subject);
   }
 
   private async onDelete(event: RegistryEvent): Promise<void> {
-    const project = projectOf(event.repository);
-    if (event.tag !== undefined) {
-      const subject = subjectOfSigTag(event.tag);
-      if (subject) await this.verify(event.repository, subject);
-      return;
-    }
     // Re-pushed since: the event is stale, nothing of it holds.
-    if (await this.manifestItem(event.repository, event.digest)) return;
+    if (await this.deps.table.get(keys.manifest(event.repository, event.digest))) return;
+    const project = projectOf(event.repository);
 
-    // A signature went: its subject's verdict changes.
-    const pointer = await this.deps.table.get(trustKeys.signatureOf(project, event.repository, event.digest));
-    if (pointer) {
-      await this.verify(event.repository, pointer.subject as string);
-      await this.deps.table.delete(trustKeys.signatureOf(project, event.repository, event.digest));
-    }
+    // A signature went: its subject's verdict changes. A referrer's event names its subject; a
+    // `.sig` manifest deleted by digest names none, so the pointer written when it was verified does.
+    const pointerKey = trustKeys.signatureOf(project, event.repository, event.digest);
+    const pointer = await this.deps.table.get(pointerKey);
+    const subject = event.subject ?? (pointer?.subject as string | undefined);
+    if (subject) await this.verify(event.repository, subject);
+    if (pointer) await this.deps.table.delete(pointerKey);
 
     // The artifact went: so do its accessories (Harbor deletes them with it), each through the
-    // registry so its own delete event reaches every subscriber.
+    // registry so its own delete event reaches every subscriber (audit, replication, this one).
     for (const accessory of await accessoriesOf(this.deps, event.repository, event.digest)) {
       const digest = parseDigest(accessory.digest);
-      if (digest) await this.manifests.delete(event.repository, { digest });
+      if (digest) await this.manifests.delete(event.repository, { digest }, { actor: 'content-trust' });
     }
     await this.sink.remove(event.repository, event.digest);
     await this.deps.table.delete(trustKeys.signed(project, event.repository, event.digest));

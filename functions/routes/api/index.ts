@@ -8,6 +8,7 @@ import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
 import { robotRoutes } from './robots.js';
+import { trustKeyRoutes } from './trust-keys.js';
 import { userRoutes } from './users.js';
 
 /**
@@ -30,6 +31,7 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/openapi.json', (c) => c.json(openApiDocument()));
   api.route('/projects', projectRoutes());
   api.route('/projects', memberRoutes());
+  api.route('/projects', trustKeyRoutes());
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());

@@ -3,6 +3,7 @@ import { configurationsSchema, ldapPingSchema } from './configurations.js';
 import { projectMemberSchema, roleRequestSchema } from './members.js';
 import { projectReqSchema, projectUpdateSchema } from './projects.js';
 import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
+import { trustKeyReqSchema } from './trust-keys.js';
 import { passwordReqSchema, sysadminFlagSchema, userCreationSchema, userProfileSchema } from './users.js';
 
 /** Request bodies, generated from the very zod schemas the routes validate with. */
@@ -20,6 +21,7 @@ const bodies = {
   RobotSec: robotSecretSchema,
   Configurations: configurationsSchema,
   LdapConf: ldapPingSchema,
+  TrustKeyReq: trustKeyReqSchema,
 } as const;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head';
@@ -88,6 +90,13 @@ const ops: Record<string, Partial<Record<Method, Op>>> = {
     put: { summary: 'Change auth settings: auth_mode and ldap_* (system admin)', body: 'Configurations', ok: 200 },
   },
   '/ldap/ping': { post: { summary: 'Check LDAP settings (system admin)', body: 'LdapConf', ok: 200 } },
+  '/projects/{project_name_or_id}/trust/keys': {
+    get: { summary: "The project's trusted signing keys (project admin)", ok: 200, params: ['project_name_or_id'], query: ['page', 'page_size'] },
+    post: { summary: 'Trust a cosign public key or a Notation trust anchor certificate with its signer identity (project admin)', body: 'TrustKeyReq', ok: 201, params: ['project_name_or_id'] },
+  },
+  '/projects/{project_name_or_id}/trust/keys/{name}': {
+    delete: { summary: 'Stop trusting a key (project admin)', ok: 200, params: ['project_name_or_id', 'name'] },
+  },
 };
 
 /** The OpenAPI 3.1 document served at `/api/v2.0/openapi.json`. */

@@ -1,14 +1,15 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
-import type { AppDeps, AppEnv } from '../../app-env.js';
+import type { AppEnv } from '../../app-env.js';
 import { describeKey, type TrustKey, TrustKeyStore } from '../../trust/key-store.js';
+import { requestReverify } from '../../trust/trust-capability.js';
 import { apiError, paginate, parseBody, projectFor } from './api-context.js';
 
 /** A PEM key or certificate is a few KB; a chain bundle tens. Anything longer is not one. */
 const maxPemLength = 64 * 1024;
 const pem = z.string().check(z.maxLength(maxPemLength, `PEM text longer than ${maxPemLength} characters`));
 
-const keyReqSchema = z.object({
+export const trustKeyReqSchema = z.object({
   name: z.string(),
   /** A cosign public key (cosign.pub). */
   public_key: z.optional(pem),
@@ -36,9 +37,9 @@ function present(key: TrustKey) {
  * `/api/v2.0/projects/{project_name_or_id}/trust/keys`: the keys a project trusts for content
  * trust. Only the project's admins and system admins see or change them (`update-project`): a key
  * list tells an attacker whose key to steal. A change re-verifies the project's signed artifacts
- * off the request path (`onKeysChanged`).
+ * off the request path (a `trust-reverify` job).
  */
-export function trustKeyRoutes(onKeysChanged: (deps: AppDeps, project: string) => Promise<void>): Hono<AppEnv> {
+export function trustKeyRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   const store = (c: { get(key: 'deps'): AppEnv['Variables']['deps'] }) => new TrustKeyStore(c.get('deps').table);
 
@@ -49,7 +50,7 @@ export function trustKeyRoutes(onKeysChanged: (deps: AppDeps, project: string) =
 
   routes.post('/:project_name_or_id/trust/keys', async (c) => {
     const project = await projectFor(c, 'update-project');
-    const body = await parseBody(c, keyReqSchema);
+    const body = await parseBody(c, trustKeyReqSchema);
     if ((body.public_key === undefined) === (body.certificate === undefined)) {
       throw apiError(400, 'BAD_REQUEST', 'send exactly one of public_key (cosign) or certificate (Notation trust anchor)');
     }
@@ -65,7 +66,7 @@ export function trustKeyRoutes(onKeysChanged: (deps: AppDeps, project: string) =
     if (!(await store(c).add(project.name, { ...described, createdAt: now.toISOString() }))) {
       throw apiError(409, 'CONFLICT', `project ${project.name} already trusts a key named ${body.name}`);
     }
-    await onKeysChanged(c.get('deps'), project.name);
+    await requestReverify(c.get('deps'), project.name);
     c.header('Location', `/api/v2.0/projects/${project.name}/trust/keys/${body.name}`);
     return c.body(null, 201);
   });
@@ -74,7 +75,7 @@ export function trustKeyRoutes(onKeysChanged: (deps: AppDeps, project: string) =
     const project = await projectFor(c, 'update-project');
     const name = c.req.param('name');
     if (!(await store(c).remove(project.name, name))) throw apiError(404, 'NOT_FOUND', `project ${project.name} has no key named ${name}`);
-    await onKeysChanged(c.get('deps'), project.name);
+    await requestReverify(c.get('deps'), project.name);
     return c.body(null, 200);
   });
 

@@ -1,0 +1,56 @@
+import type { AppDeps } from '../app-env.js';
+import type { Capability } from '../capability.js';
+import { ArtifactSummaries } from '../registry/artifact-summaries.js';
+import type { Item } from '../ports/table.js';
+import type { TrustSummary } from './evaluate.js';
+import { schemesRequired, trustMetadataKeys, trustViolation } from './policy.js';
+import { TrustService, type VerdictSink } from './trust-service.js';
+
+/** The capability's name: its event deliveries and its summaries are filed under it. */
+export const trustCapabilityName = 'trust';
+
+/** Verdicts go beside the artifact, where the pull gate reads every capability's in one query. */
+function summarySink(deps: AppDeps): VerdictSink {
+  const summaries = new ArtifactSummaries(deps.table);
+  return {
+    put: (repository, digest, summary) => summaries.put(repository, digest, trustCapabilityName, summary as unknown as Record<string, Item[string]>),
+    remove: (repository, digest) => summaries.remove(repository, digest, trustCapabilityName),
+  };
+}
+
+export function trustService(deps: AppDeps): TrustService {
+  return new TrustService(deps, summarySink(deps));
+}
+
+/** Asks the worker to re-verify a project's signed artifacts (its keys changed). */
+export async function requestReverify(deps: AppDeps, project: string): Promise<void> {
+  await deps.queue.enqueue({ version: 1, kind: 'trust-reverify', id: crypto.randomUUID(), project });
+}
+
+/**
+ * Content trust: verdicts computed from registry events and key changes, and a pull gate that
+ * reads them. See docs/content-trust.md.
+ */
+export function trustCapability(deps: AppDeps): Capability {
+  const service = trustService(deps);
+  return {
+    name: trustCapabilityName,
+    jobs: {
+      'trust-reverify': async (job) => {
+        await service.reverifyProject(job.project);
+      },
+    },
+    onEvent: (event) => service.onEvent(event),
+    pullGate: {
+      metadataKeys: Object.values(trustMetadataKeys),
+      check: ({ metadata, digest, summaries }) => {
+        if (schemesRequired(metadata).length === 0) return null;
+        const stored = summaries[trustCapabilityName] as unknown as TrustSummary | undefined;
+        const message = trustViolation(metadata, digest, stored, deps.now?.() ?? new Date());
+        return message
+          ? { message, detail: { digest, cosign: stored?.cosign?.state ?? 'unsigned', notation: stored?.notation?.state ?? 'unsigned' } }
+          : null;
+      },
+    },
+  };
+}
