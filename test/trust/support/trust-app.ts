@@ -50,7 +50,7 @@ export async function trustApp() {
     return request(path, { ...init, headers });
   }
 
-  async function api(method: string, path: string, body?: unknown, auth: string | undefined = admin) {
+  async function api(method: string, path: string, body?: unknown, auth: string | null = admin) {
     const response = await request(`/api/v2.0${path}`, {
       method,
       headers: { ...(auth ? { authorization: auth } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
