@@ -12,7 +12,18 @@ export async function pushBlob(request: RegistryRequest, repository: string, byt
     body: bytes as Uint8Array<ArrayBuffer>,
     headers: { 'content-type': 'application/octet-stream', ...headers },
   });
+  if (response.status === 202) {
+    // A registry without monolithic POST (Distribution 2.8) opens a session instead: finish it.
+    await response.arrayBuffer();
+    const location = new URL(response.headers.get('location')!, 'http://registry.invalid');
+    location.searchParams.set('digest', digest);
+    const put = await request(`${location.pathname}${location.search}`, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/octet-stream', ...headers } });
+    if (put.status !== 201) throw new Error(`blob push failed: ${put.status} ${await put.text()}`);
+    await put.arrayBuffer();
+    return { digest, size: bytes.byteLength };
+  }
   if (response.status !== 201) throw new Error(`blob push failed: ${response.status} ${await response.text()}`);
+  await response.arrayBuffer();
   return { digest, size: bytes.byteLength };
 }
 
@@ -24,6 +35,7 @@ export async function pushManifest(request: RegistryRequest, repository: string,
     headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json', ...headers },
   });
   if (response.status !== 201) throw new Error(`manifest push failed: ${response.status} ${await response.text()}`);
+  await response.arrayBuffer();
   return { digest: digestOf(body), size: body.byteLength, status: response.status };
 }
 
