@@ -28,6 +28,8 @@ export interface SchemeVerdict {
   /** A verified verdict stops holding then (certificate or signature expiry). */
   validUntil?: string;
   keyless?: boolean;
+  /** Verified through this image index's signature, not one of its own. */
+  inheritedFrom?: string;
 }
 
 export interface SignatureResult {

@@ -9,6 +9,8 @@
  *   trust#<project>    signed#<repository>@<digest>       an artifact that has signatures: what a key
  *                                                         change must re-verify
  *   trust#<project>    sigof#<repository>@<digest>        a signature manifest → the artifact it signs
+ *   trust#<project>    parentof#<repository>@<child>#<index>  an index with a verdict → a child that
+ *                                                         inherits it
  */
 export const trustPrefix = 'trust#';
 
@@ -18,5 +20,7 @@ export const trustKeys = {
   keyPrefix: 'key#',
   signed: (project: string, repository: string, digest: string) => ({ pk: `${trustPrefix}${project}`, sk: `signed#${repository}@${digest}` }),
   signedPrefix: 'signed#',
+  parent: (project: string, repository: string, child: string, index: string) => ({ pk: `${trustPrefix}${project}`, sk: `parentof#${repository}@${child}#${index}` }),
+  parentPrefix: (repository: string, child: string) => `parentof#${repository}@${child}#`,
   signatureOf: (project: string, repository: string, signature: string) => ({ pk: `${trustPrefix}${project}`, sk: `sigof#${repository}@${signature}` }),
 } as const;

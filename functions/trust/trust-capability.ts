@@ -13,6 +13,7 @@ export const trustCapabilityName = 'trust';
 function summarySink(deps: AppDeps): VerdictSink {
   const summaries = new ArtifactSummaries(deps.table);
   return {
+    get: async (repository, digest) => (await summaries.get(repository, digest, trustCapabilityName)) as unknown as TrustSummary | null,
     put: (repository, digest, summary) => summaries.put(repository, digest, trustCapabilityName, summary as unknown as Record<string, Item[string]>),
     remove: (repository, digest) => summaries.remove(repository, digest, trustCapabilityName),
   };

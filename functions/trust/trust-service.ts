@@ -9,6 +9,22 @@ import { evaluateArtifact, type TrustSummary } from './evaluate.js';
 import { TrustKeyStore } from './key-store.js';
 import { trustKeys } from './keys.js';
 
+/** Children of an index that inherit its verdict, and how deep indexes of indexes are followed. */
+const maxChildren = 64;
+const maxIndexDepth = 3;
+const indexTypes = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+/** Each scheme the artifact is not verified in itself takes a verified verdict of a parent index. */
+function inherit(own: TrustSummary, parents: { index: string; summary: TrustSummary }[]): TrustSummary {
+  const merged = { ...own };
+  for (const scheme of ['cosign', 'notation'] as const) {
+    if (own[scheme].state === 'verified') continue;
+    const parent = parents.find((p) => p.summary[scheme]?.state === 'verified');
+    if (parent) merged[scheme] = { ...parent.summary[scheme], reason: `verified through image index ${parent.index} (${parent.summary[scheme].reason})`, inheritedFrom: parent.index };
+  }
+  return merged;
+}
+
 /** A cosign tag-scheme signature tag, and the digest it signs. */
 const sigTag = /^(sha256|sha512)-([a-f0-9]{64}|[a-f0-9]{128})\.sig$/;
 
@@ -19,6 +35,7 @@ export function subjectOfSigTag(tag: string | undefined): string | null {
 
 /** Where verdicts go once computed; the pull gate reads them from there. */
 export interface VerdictSink {
+  get(repository: string, digest: string): Promise<TrustSummary | null>;
   put(repository: string, digest: string, summary: TrustSummary): Promise<void>;
   remove(repository: string, digest: string): Promise<void>;
 }
@@ -46,30 +63,75 @@ export class TrustService {
   }
 
   /**
-   * Recomputes and stores the verdict of `digest`. An artifact with no signature left has its
-   * verdict and its entry in the project's signed list removed, so a key change skips it.
+   * Recomputes and stores the verdict of `digest`, and of the children of an image index, which
+   * inherit a verified verdict from it (a multi-platform pull fetches the index, then each child by
+   * digest; the index's signature covers them through its digests). An artifact with neither a
+   * signature nor a signed parent has its verdict and its signed-list entry removed.
    */
-  async verify(repository: string, digest: string): Promise<TrustSummary | null> {
+  async verify(repository: string, digest: string, depth = 0): Promise<TrustSummary | null> {
     const project = projectOf(repository);
     const accessories = (await accessoriesOf(this.deps, repository, digest)).filter((a) => a.type !== 'subject.accessory');
+    const parents = await this.parentsOf(project, repository, digest);
     const signedKey = trustKeys.signed(project, repository, digest);
-    if (accessories.length === 0) {
+    if (accessories.length === 0 && parents.length === 0) {
       // Most pushes are of unsigned artifacts: one read spares them two writes.
-      if (await this.deps.table.get(signedKey)) {
-        await this.sink.remove(repository, digest);
-        await this.deps.table.delete(signedKey);
-      }
+      const previous = await this.deps.table.get(signedKey);
+      if (previous) await this.forget(repository, digest, previous.children as string[] | undefined, depth);
       return null;
     }
-    const summary = await evaluateArtifact(this.deps, repository, digest, await this.keys.material(project), this.now());
+    const own = await evaluateArtifact(this.deps, repository, digest, await this.keys.material(project), this.now());
+    const summary = inherit(own, parents);
     // Pointers from each signature back to its subject: when a signature manifest is deleted, its
     // subject can no longer be read from it, and must still be re-verified.
     for (const accessory of accessories) {
       await this.deps.table.put({ ...trustKeys.signatureOf(project, repository, accessory.digest), subject: digest });
     }
-    await this.deps.table.put({ ...signedKey, repository, digest });
+    const previous = await this.deps.table.get(signedKey);
+    const children = await this.childrenOf(repository, digest);
+    await this.deps.table.put({ ...signedKey, repository, digest, children });
     await this.sink.put(repository, digest, summary);
+    await this.propagate(repository, digest, (previous?.children as string[] | undefined) ?? [], children, depth);
     return summary;
+  }
+
+  /** Drops the verdict of an artifact that has no signature (left), and what its children inherited. */
+  private async forget(repository: string, digest: string, children: string[] | undefined, depth: number): Promise<void> {
+    await this.sink.remove(repository, digest);
+    await this.deps.table.delete(trustKeys.signed(projectOf(repository), repository, digest));
+    await this.propagate(repository, digest, children ?? [], [], depth);
+  }
+
+  /** The verified verdicts of the indexes holding `digest` (pointers written by `propagate`). */
+  private async parentsOf(project: string, repository: string, digest: string): Promise<{ index: string; summary: TrustSummary }[]> {
+    const pointers = await this.deps.table.query(trustKeys.partition(project), { prefix: trustKeys.parentPrefix(repository, digest) });
+    const parents: { index: string; summary: TrustSummary }[] = [];
+    for (const pointer of pointers) {
+      const summary = await this.sink.get(repository, pointer.index as string);
+      if (summary) parents.push({ index: pointer.index as string, summary });
+    }
+    return parents;
+  }
+
+  /** The child manifests of an image index (none for anything else), at most `maxChildren`. */
+  private async childrenOf(repository: string, digest: string): Promise<string[]> {
+    const parsed = parseDigest(digest);
+    const stored = parsed ? await this.manifests.resolve(repository, { digest: parsed }) : null;
+    if (!stored || !indexTypes.has(stored.mediaType)) return [];
+    try {
+      const index = JSON.parse(Buffer.from(await this.manifests.body(stored)).toString('utf8')) as { manifests?: { digest?: unknown }[] };
+      return (index.manifests ?? []).map((m) => m.digest).filter((d): d is string => typeof d === 'string').slice(0, maxChildren);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Points each child at its index and recomputes it; children no longer covered lose the pointer. */
+  private async propagate(repository: string, index: string, before: string[], after: string[], depth: number): Promise<void> {
+    if (depth >= maxIndexDepth) return;
+    const project = projectOf(repository);
+    for (const child of before.filter((c) => !after.includes(c))) await this.deps.table.delete(trustKeys.parent(project, repository, child, index));
+    for (const child of after) await this.deps.table.put({ ...trustKeys.parent(project, repository, child, index), index });
+    for (const child of new Set([...before, ...after])) await this.verify(repository, child, depth + 1);
   }
 
   /** Re-verifies every signed artifact of a project (its keys changed). */
@@ -128,7 +190,10 @@ export class TrustService {
       const digest = parseDigest(accessory.digest);
       if (digest) await this.manifests.delete(event.repository, { digest }, { actor: 'content-trust' });
     }
-    await this.sink.remove(event.repository, event.digest);
-    await this.deps.table.delete(trustKeys.signed(project, event.repository, event.digest));
+    const signed = await this.deps.table.get(trustKeys.signed(project, event.repository, event.digest));
+    await this.forget(event.repository, event.digest, signed?.children as string[] | undefined, 0);
+    for (const pointer of await this.deps.table.query(trustKeys.partition(project), { prefix: trustKeys.parentPrefix(event.repository, event.digest) })) {
+      await this.deps.table.delete({ pk: pointer.pk, sk: pointer.sk });
+    }
   }
 }

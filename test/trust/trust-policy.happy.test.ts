@@ -128,6 +128,37 @@ describe('cosign policy', () => {
   });
 });
 
+describe('multi-platform images', () => {
+  test('the children of a signed index are pulled by digest under its signature, and lose it with it', async () => {
+    const p = await project({ enable_content_trust_cosign: 'true' });
+    const repo = `${p}/app`;
+    await t.api('POST', `/projects/${p}/trust/keys`, { name: 'release', public_key: releasePem });
+    const amd64 = await image(repo, 'amd64');
+    const arm64 = await image(repo, 'arm64');
+    const loose = await image(repo, 'loose');
+    const index = await pushManifest(push, repo, 'multi', {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...amd64, platform: { architecture: 'amd64', os: 'linux' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...arm64, platform: { architecture: 'arm64', os: 'linux' } },
+      ],
+    }, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+    const sig = await cosignSignature(repo, index);
+    await t.settle();
+    const pullIndex = async () => (await t.v2(`/v2/${repo}/manifests/multi`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } })).status;
+    expect(await pullIndex()).toBe(200);
+    expect((await pull(repo, amd64.digest)).status).toBe(200);
+    expect((await pull(repo, arm64.digest)).status).toBe(200);
+    expect((await pull(repo, loose.digest)).status).toBe(412);
+
+    expect((await t.v2(`/v2/${repo}/manifests/${sig.digest}`, { method: 'DELETE' })).status).toBe(202);
+    await t.settle();
+    expect(await pullIndex()).toBe(412);
+    expect(await pull(repo, amd64.digest)).toMatchObject({ status: 412, message: expect.stringContaining('not signed') });
+  });
+});
+
 describe('Notation policy', () => {
   test('a JWS chained to the trusted root with the right identity lets the pull through', async () => {
     const p = await project({ enable_content_trust: 'true' });
