@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { ConditionFailedError, type Item, type Table } from '../ports/table.js';
+import type { Job } from '../core/jobs.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import { ConditionFailedError, type Item, type Table, type WriteOp } from '../ports/table.js';
 import { parsePublicKeyPem, type KeyAlgorithm } from './public-keys.js';
 import { trustKeys } from './keys.js';
 import type { TrustMaterial } from './verification.js';
@@ -60,24 +62,56 @@ export function describeKey(input: KeyInput, now: Date): Omit<TrustKey, 'created
 }
 
 function toKey(item: Item): TrustKey {
-  const { pk: _pk, sk: _sk, ...rest } = item;
+  const { pk: _pk, sk: _sk, projectId: _projectId, ...rest } = item;
   return rest as unknown as TrustKey;
 }
 
-/** A project's trusted keys, on the Table port. */
+/** The project a key belongs to: its name and its numeric id, which is never reused. */
+export interface ProjectRef {
+  name: string;
+  id: number;
+}
+
+/** The re-verification a key change needs, committed with the change itself (the outbox). */
+function reverifyJob(project: string): Job {
+  return { version: 1, kind: 'trust-reverify', id: crypto.randomUUID(), project };
+}
+
+/**
+ * A project's trusted keys, on the Table port. Each key records the id of the project that added
+ * it: a project deleted and created again under the same name gets a new id, and does not inherit
+ * the keys its predecessor trusted. Adding or removing a key queues the project's re-verification
+ * in the same transaction, so no acknowledged change leaves stale verdicts behind.
+ */
 export class TrustKeyStore {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    private readonly queue?: JobQueue,
+  ) {}
+
+  private async items(project: ProjectRef): Promise<Item[]> {
+    const items = await this.table.query(trustKeys.partition(project.name), { prefix: trustKeys.keyPrefix });
+    return items.filter((item) => item.projectId === project.id);
+  }
 
   /** Every key of the project, by name. */
-  async list(project: string): Promise<TrustKey[]> {
-    const items = await this.table.query(trustKeys.partition(project), { prefix: trustKeys.keyPrefix });
-    return items.map(toKey);
+  async list(project: ProjectRef): Promise<TrustKey[]> {
+    return (await this.items(project)).map(toKey);
   }
 
-  /** Stores a new key; false when the name is taken (also under a concurrent add). */
-  async add(project: string, key: TrustKey): Promise<boolean> {
+  private commit(op: WriteOp, project: ProjectRef): Promise<void> {
+    return this.table.transact(this.queue ? [op, this.queue.enqueueOp(reverifyJob(project.name))] : [op]);
+  }
+
+  /** Stores a new key; false when the project already has one of that name. */
+  async add(project: ProjectRef, key: TrustKey): Promise<boolean> {
+    const key_ = trustKeys.key(project.name, key.name);
+    const item: Item = { ...key_, ...(key as unknown as Record<string, string>), projectId: project.id };
+    const stale = await this.table.get(key_);
+    if (stale && stale.projectId === project.id) return false;
     try {
-      await this.table.put({ ...trustKeys.key(project, key.name), ...(key as unknown as Record<string, string>) }, { exists: false });
+      // A key left by a deleted project of the same name is replaced; anything else is a race lost.
+      await this.commit({ put: item, condition: stale ? { equals: { projectId: stale.projectId ?? null } } : { exists: false } }, project);
       return true;
     } catch (error) {
       if (error instanceof ConditionFailedError) return false;
@@ -85,24 +119,19 @@ export class TrustKeyStore {
     }
   }
 
-  /** Removes a key; false when there was none of that name. */
-  async remove(project: string, name: string): Promise<boolean> {
+  /** Removes a key; false when the project has none of that name. */
+  async remove(project: ProjectRef, name: string): Promise<boolean> {
     try {
-      await this.table.delete(trustKeys.key(project, name), { exists: true });
+      await this.commit({ delete: trustKeys.key(project.name, name), condition: { equals: { projectId: project.id } } }, project);
       return true;
     } catch (error) {
       if (error instanceof ConditionFailedError) return false;
       throw error;
     }
-  }
-
-  /** Removes every key of a project (the project is being deleted). */
-  async removeAll(project: string): Promise<void> {
-    for (const key of await this.list(project)) await this.table.delete(trustKeys.key(project, key.name));
   }
 
   /** The project's keys, parsed for verification. A stored key that no longer parses is skipped. */
-  async material(project: string): Promise<TrustMaterial> {
+  async material(project: ProjectRef): Promise<TrustMaterial> {
     const material: TrustMaterial = { publicKeys: [], anchors: [] };
     for (const key of await this.list(project)) {
       if (key.kind === 'public_key') {

@@ -23,11 +23,6 @@ export function trustService(deps: AppDeps): TrustService {
   return new TrustService(deps, summarySink(deps));
 }
 
-/** Asks the worker to re-verify a project's signed artifacts (its keys changed). */
-export async function requestReverify(deps: AppDeps, project: string): Promise<void> {
-  await deps.queue.enqueue({ version: 1, kind: 'trust-reverify', id: crypto.randomUUID(), project });
-}
-
 /**
  * Content trust: verdicts computed from registry events and key changes, and a pull gate that
  * reads them. See docs/content-trust.md.

@@ -7,6 +7,7 @@ import { Manifests } from '../registry/manifests.js';
 import { accessoriesOf } from './accessories.js';
 import { evaluateArtifact, type TrustSummary } from './evaluate.js';
 import { TrustKeyStore } from './key-store.js';
+import type { TrustMaterial } from './verification.js';
 import { trustKeys } from './keys.js';
 
 /** Children of an index that inherit its verdict, and how deep indexes of indexes are followed. */
@@ -62,6 +63,12 @@ export class TrustService {
     return this.deps.now?.() ?? new Date();
   }
 
+  /** What the project trusts now; nothing where there are no projects (identity off) or no such project. */
+  private async material(name: string): Promise<TrustMaterial> {
+    const project = await this.deps.identity?.projects.get(name);
+    return project ? this.keys.material({ name, id: project.id }) : { publicKeys: [], anchors: [] };
+  }
+
   /**
    * Recomputes and stores the verdict of `digest`, and of the children of an image index, which
    * inherit a verified verdict from it (a multi-platform pull fetches the index, then each child by
@@ -79,7 +86,7 @@ export class TrustService {
       if (previous) await this.forget(repository, digest, previous.children as string[] | undefined, depth);
       return null;
     }
-    const own = await evaluateArtifact(this.deps, repository, digest, await this.keys.material(project), this.now());
+    const own = await evaluateArtifact(this.deps, repository, digest, await this.material(project), this.now());
     const summary = inherit(own, parents);
     // Pointers from each signature back to its subject: when a signature manifest is deleted, its
     // subject can no longer be read from it, and must still be re-verified.

@@ -54,6 +54,23 @@ describe('happy', () => {
     const project = await t.api('GET', '/projects/keys');
     expect((await t.api('GET', `/projects/${project.json.project_id}/trust/keys`)).status).toBe(200);
   });
+
+  test('a project deleted and created again under the same name does not inherit its keys', async () => {
+    expect((await t.api('POST', '/projects', { project_name: 'reborn' })).status).toBe(201);
+    expect((await t.api('POST', '/projects/reborn/trust/keys', { name: 'release', public_key: p256 })).status).toBe(201);
+    expect((await t.api('DELETE', '/projects/reborn')).status).toBe(200);
+    expect((await t.api('POST', '/projects', { project_name: 'reborn' })).status).toBe(201);
+    expect((await t.api('GET', '/projects/reborn/trust/keys')).json).toEqual([]);
+    harborError(await t.api('DELETE', '/projects/reborn/trust/keys/release'), 404, 'NOT_FOUND');
+    expect((await t.api('POST', '/projects/reborn/trust/keys', { name: 'release', public_key: pem(generateKeyPairSync('ed25519')) })).status).toBe(201);
+    expect((await t.api('GET', '/projects/reborn/trust/keys')).json).toEqual([expect.objectContaining({ name: 'release', algorithm: 'ed25519' })]);
+  });
+
+  test('the OpenAPI document lists the endpoints and their body', async () => {
+    const doc = await t.api('GET', '/openapi.json');
+    expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(['/projects/{project_name_or_id}/trust/keys', '/projects/{project_name_or_id}/trust/keys/{name}']));
+    expect(Object.keys(doc.json.components.schemas.TrustKeyReq.properties)).toEqual(['name', 'public_key', 'certificate', 'identity']);
+  });
 });
 
 describe('error', () => {

@@ -2,7 +2,6 @@ import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import type { AppEnv } from '../../app-env.js';
 import { describeKey, type TrustKey, TrustKeyStore } from '../../trust/key-store.js';
-import { requestReverify } from '../../trust/trust-capability.js';
 import { apiError, paginate, parseBody, projectFor } from './api-context.js';
 
 /** A PEM key or certificate is a few KB; a chain bundle tens. Anything longer is not one. */
@@ -37,15 +36,15 @@ function present(key: TrustKey) {
  * `/api/v2.0/projects/{project_name_or_id}/trust/keys`: the keys a project trusts for content
  * trust. Only the project's admins and system admins see or change them (`update-project`): a key
  * list tells an attacker whose key to steal. A change re-verifies the project's signed artifacts
- * off the request path (a `trust-reverify` job).
+ * off the request path (a `trust-reverify` job committed with the change).
  */
 export function trustKeyRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
-  const store = (c: { get(key: 'deps'): AppEnv['Variables']['deps'] }) => new TrustKeyStore(c.get('deps').table);
+  const store = (c: { get(key: 'deps'): AppEnv['Variables']['deps'] }) => new TrustKeyStore(c.get('deps').table, c.get('deps').queue);
 
   routes.get('/:project_name_or_id/trust/keys', async (c) => {
     const project = await projectFor(c, 'update-project');
-    return c.json(paginate(c, await store(c).list(project.name)).map(present));
+    return c.json(paginate(c, await store(c).list(project)).map(present));
   });
 
   routes.post('/:project_name_or_id/trust/keys', async (c) => {
@@ -63,10 +62,9 @@ export function trustKeyRoutes(): Hono<AppEnv> {
       now,
     );
     if ('error' in described) throw apiError(400, 'BAD_REQUEST', described.error);
-    if (!(await store(c).add(project.name, { ...described, createdAt: now.toISOString() }))) {
+    if (!(await store(c).add(project, { ...described, createdAt: now.toISOString() }))) {
       throw apiError(409, 'CONFLICT', `project ${project.name} already trusts a key named ${body.name}`);
     }
-    await requestReverify(c.get('deps'), project.name);
     c.header('Location', `/api/v2.0/projects/${project.name}/trust/keys/${body.name}`);
     return c.body(null, 201);
   });
@@ -74,8 +72,7 @@ export function trustKeyRoutes(): Hono<AppEnv> {
   routes.delete('/:project_name_or_id/trust/keys/:name', async (c) => {
     const project = await projectFor(c, 'update-project');
     const name = c.req.param('name');
-    if (!(await store(c).remove(project.name, name))) throw apiError(404, 'NOT_FOUND', `project ${project.name} has no key named ${name}`);
-    await requestReverify(c.get('deps'), project.name);
+    if (!(await store(c).remove(project, name))) throw apiError(404, 'NOT_FOUND', `project ${project.name} has no key named ${name}`);
     return c.body(null, 200);
   });
 
