@@ -49,6 +49,11 @@ export function describeKey(input: KeyInput, now: Date): Omit<TrustKey, 'created
   if (type !== 'ec' && type !== 'rsa' && type !== 'ed25519') return { error: `unsupported certificate key type ${type ?? 'unknown'}` };
   const identity = input.identity?.trim();
   if (identity !== undefined && identity.length === 0) return { error: 'identity must not be empty (use "*" to trust any signer the certificate issued)' };
+  // Fulcio issues a certificate to anyone who can log in somewhere: without an identity its root
+  // would vouch for every keyless signature in the world.
+  if (/sigstore/i.test(certificate.subject) && (identity === undefined || identity === '*')) {
+    return { error: 'a Fulcio (sigstore) root needs an identity (email:..., uri:...): it certifies anyone who can log in' };
+  }
   return {
     name: input.name,
     kind: 'certificate',

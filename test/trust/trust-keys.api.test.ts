@@ -50,6 +50,11 @@ describe('happy', () => {
     expect((await t.api('DELETE', '/projects/keys/trust/keys/root')).status).toBe(200);
   });
 
+  test('a Fulcio root with an identity is accepted', async () => {
+    expect((await t.api('POST', '/projects/keys/trust/keys', { name: 'fulcio', certificate: fixtureText('cosign/fulcio-root.pem'), identity: 'email:mitr@redhat.com' })).status).toBe(201);
+    expect((await t.api('DELETE', '/projects/keys/trust/keys/fulcio')).status).toBe(200);
+  });
+
   test('the project may be named by id', async () => {
     const project = await t.api('GET', '/projects/keys');
     expect((await t.api('GET', `/projects/${project.json.project_id}/trust/keys`)).status).toBe(200);
@@ -91,6 +96,8 @@ describe('error', () => {
     ['neither kind', { name: 'a' }],
     ['an identity on a public key', { name: 'a', public_key: p256, identity: '*' }],
     ['an empty identity', { name: 'a', certificate: fixtureText('pki/root.crt'), identity: ' ' }],
+    ['a Fulcio root without an identity', { name: 'a', certificate: fixtureText('cosign/fulcio-root.pem') }],
+    ['a Fulcio root trusting anyone', { name: 'a', certificate: fixtureText('cosign/fulcio-root.pem'), identity: '*' }],
     ['a bad name', { name: 'Has Spaces', public_key: p256 }],
     ['no name', { public_key: p256 }],
     ['a huge PEM', { name: 'a', public_key: `-----BEGIN PUBLIC KEY-----\n${'A'.repeat(70_000)}\n-----END PUBLIC KEY-----` }],
