@@ -19,6 +19,17 @@ function summarySink(deps: AppDeps): VerdictSink {
   };
 }
 
+/**
+ * The stored verdict of an artifact (null when it has no signature nor a signed parent index), for
+ * views such as the artifacts API: what the pull gate would decide on, with each signature's result.
+ */
+export async function trustSummaryOf(deps: AppDeps, repository: string, digest: string): Promise<TrustSummary | null> {
+  const item = await new ArtifactSummaries(deps.table).get(repository, digest, trustCapabilityName);
+  if (!item) return null;
+  const { pk: _pk, sk: _sk, ...summary } = item;
+  return summary as unknown as TrustSummary;
+}
+
 export function trustService(deps: AppDeps): TrustService {
   return new TrustService(deps, summarySink(deps));
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { digestOf } from '../../functions/core/digest.js';
 import { accessoriesOf } from '../../functions/trust/accessories.js';
+import { trustSummaryOf } from '../../functions/trust/trust-capability.js';
 import { pushBlob, pushCosignSignature, pushManifest, pushReferrer, type RegistryRequest } from './support/push-signatures.js';
 import { cosignSign, notationJws, pkiSigner, simpleSigningPayload } from './support/signers.js';
 import { trustApp, type TrustApp } from './support/trust-app.js';
@@ -64,6 +65,11 @@ describe('cosign policy', () => {
     expect((await t.api('POST', `/projects/${p}/trust/keys`, { name: 'release', public_key: releasePem })).status).toBe(201);
     await t.settle();
     expect(await pull(repo, 'v1')).toEqual({ status: 200, code: undefined, message: undefined });
+    expect(await trustSummaryOf(t.deps, repo, subject.digest)).toMatchObject({
+      cosign: { state: 'verified', key: 'release', signatures: 1 },
+      notation: { state: 'unsigned' },
+      signatures: [{ type: 'signature.cosign', status: 'verified', key: 'release' }],
+    });
     expect((await pull(repo, subject.digest)).status).toBe(200);
 
     // Removing the key takes the trust away again, without any new push.
