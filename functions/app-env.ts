@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { Capability } from './capability.js';
 import type { Identity } from './identity/identity.js';
 import type { Principal } from './identity/principal.js';
@@ -30,6 +31,11 @@ export interface RegistryConfig {
   downloadUrlTtlSeconds: number;
   /** Seconds an idle upload session lives before it expires. */
   uploadSessionTtlSeconds: number;
+  /**
+   * Proxies in front of the server that append the address they saw to X-Forwarded-For (0: none,
+   * and the header is ignored). See routes/client-address.ts.
+   */
+  trustedProxyHops?: number;
 }
 
 export const defaultRegistryConfig: RegistryConfig = {
@@ -47,6 +53,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Users, projects, tokens and RBAC. Absent: the registry is open to anyone (the embedded default). */
   identity?: Identity;
+  /** The address of the request's peer as the runtime saw it (socket, API Gateway `sourceIp`); entry points inject it. */
+  peerAddress?: (c: Context<AppEnv>) => string | undefined;
   /** The capabilities beside the registry (entry/compose.ts); their pull gates guard manifest GETs. */
   capabilities?: readonly Capability[];
 }

@@ -24,6 +24,7 @@ export const variables = {
   BERTH_LONG_QUEUE_URL: { schema: z.optional(z.url()), doc: 'SQS queue of long jobs: replication, scanning (aws backend; default the short queue)' },
   BERTH_UPLOAD_SERVICE_URL: { schema: z.optional(z.url()), doc: 'base URL of the upload service, when the stage has one' },
   BERTH_UPLOAD_TOKEN_SECRET: { schema: z.optional(z.string().check(z.minLength(32))), doc: 'shared by the API and the upload service (32+ characters)' },
+  BERTH_TRUSTED_PROXY_HOPS: { schema: z.optional(z.string().check(z.regex(/^[0-9]$/))), doc: 'proxies in front of the server that append the client to X-Forwarded-For (default 0: the header is ignored for login throttling)' },
   BERTH_AWS_MAX_ATTEMPTS: { schema: z.optional(z.string().check(z.regex(/^[1-9][0-9]?$/))), doc: 'SDK attempts per AWS call (default 8)' },
   BERTH_STAGE: { schema: z.optional(z.string()), doc: 'name of the deployed stage (set by the CDK app)' },
   BERTH_PEER_REGIONS: { schema: z.optional(z.string()), doc: 'other regions of the stage, comma-separated (set by the CDK app)' },

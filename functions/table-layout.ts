@@ -27,6 +27,8 @@ export const partitions = {
   robotId: 'robot-id#',
   config: 'config#',
   throttle: 'throttle#',
+  /** identity/stores/keys.ts: failed logins from one client address, whatever the name */
+  throttleAddress: 'throttle-address#',
   /** adapters/local/table-job-queue.ts: the embedded queue's pending and dead-lettered jobs */
   queue: 'queue#',
   /** adapters/aws/outbox.ts: jobs committed with a domain write, waiting for the stream relay */
@@ -39,6 +41,8 @@ export const partitions = {
   audit: 'audit#',
   /** trust/keys.ts: a project's trusted keys, its signed artifacts, signature → subject pointers */
   trust: 'trust#',
+  /** ui/session-store.ts: portal sessions, keyed by a hash of the cookie's id (TTL) */
+  session: 'session#',
 } as const;
 
 /** Partition prefixes of index gsi1 (its own namespace). */

@@ -9,6 +9,7 @@ import { compose } from './compose.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 import { readAwsEnv } from './aws-env.js';
 import { DeferredBlobStore, DeferredJobQueue } from './deferred-ports.js';
+import { lambdaPeerAddress } from './peer-address.js';
 
 /**
  * Largest request body the function can take. Lambda refuses a synchronous invocation whose
@@ -44,6 +45,7 @@ function createApiDeps(env: Record<string, string | undefined>): AppDeps {
       return new SqsJobQueue(new SQSClient(sdkClientConfig(env)), { short: queueUrl, long: longQueueUrl });
     }, outboxOp),
     config,
+    peerAddress: lambdaPeerAddress,
   };
 }
 

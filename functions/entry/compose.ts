@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { createApp } from '../app.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { Capability } from '../capability.js';
+import { loadConfig } from '../config.js';
 import { identityFromEnv } from '../identity/from-env.js';
 import { auditCapability } from '../lifecycle/audit-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
@@ -41,6 +42,7 @@ export async function compose(
   env: Record<string, string | undefined>,
   options: CompositionOptions = {},
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
+  deps.config.trustedProxyHops ??= Number(loadConfig({ BERTH_TRUSTED_PROXY_HOPS: env.BERTH_TRUSTED_PROXY_HOPS }).BERTH_TRUSTED_PROXY_HOPS ?? 0);
   const identity = await identityFromEnv(deps.table, env, options.log);
   if (identity) deps.identity = identity;
   const capabilities = capabilitiesOf(deps, options);

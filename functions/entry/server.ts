@@ -5,6 +5,8 @@ import type { JobHandler } from '../ports/job-queue.js';
 import { compose } from './compose.js';
 import { sweepLocalStorage } from './janitor.js';
 import { createLocalDeps } from './local-deps.js';
+import { answerClientErrors } from './client-errors.js';
+import { nodePeerAddress } from './peer-address.js';
 
 /**
  * `npm start`: the whole registry on one machine. PORT (default 5000), HOST (default all
@@ -60,12 +62,14 @@ async function startAws(): Promise<{ deps: AppDeps; start(worker: JobHandler): v
 }
 
 const backend = process.env.BERTH_BACKEND === 'aws' ? await startAws() : await startLocal();
+backend.deps.peerAddress = nodePeerAddress;
 const { app, worker } = await compose(backend.deps, process.env);
 backend.start(worker);
 every(tickMs, () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date.now()}` }));
 const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
   log({ level: 'info', message: 'berth listening', address: `${hostname}:${info.port}`, backend: process.env.BERTH_BACKEND ?? 'local', auth: Boolean(backend.deps.identity) });
 });
+answerClientErrors(server);
 
 async function shutdown(): Promise<void> {
   server.close();

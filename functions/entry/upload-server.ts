@@ -3,6 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { createAwsDeps } from './aws-deps.js';
 import { compose } from './compose.js';
+import { answerClientErrors } from './client-errors.js';
+import { nodePeerAddress } from './peer-address.js';
 
 /**
  * The upload service: the same app on Node (Fargate behind a load balancer) with the AWS
@@ -18,6 +20,7 @@ export async function startUploadServer(
 ): Promise<{ server: ServerType; url: string; close(): Promise<void> }> {
   const deps = createAwsDeps(env);
   delete deps.config.maxRequestBytes;
+  deps.peerAddress = nodePeerAddress;
   // Clients reach this host with the upload token in the Location's query; callers that send
   // Authorization instead (skopeo, oras) are checked like anywhere else.
   const { app } = await compose(deps, env);
@@ -29,6 +32,7 @@ export async function startUploadServer(
   });
   // A 10 GB layer on a slow link takes long: let the body stream as long as bytes keep coming.
   if ('requestTimeout' in server) server.requestTimeout = 0;
+  answerClientErrors(server);
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${port}`;
   return {

@@ -1,3 +1,4 @@
+import type { HashBudget } from './hash-budget.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { type Directory, type DirectoryUser, ldapDirectory } from './directory.js';
 import { burnPasswordCheck, verifyPassword, verifySecret } from './passwords.js';
@@ -6,7 +7,7 @@ import type { AuthConfig, ConfigStore } from './stores/config-store.js';
 import { type RobotStore, isRobotUsable, robotPrefix } from './stores/robot-store.js';
 import type { User, UserStore } from './stores/user-store.js';
 
-/** Too many failed logins for this name; try again after `retryAfterSeconds`. */
+/** Too many failed logins for this name or from this address; try again after `retryAfterSeconds`. */
 export class LoginThrottledError extends Error {
   constructor(readonly retryAfterSeconds: number) {
     super('too many failed logins');
@@ -29,21 +30,35 @@ export class Authenticator {
     private readonly robots: RobotStore,
     private readonly config: ConfigStore,
     private readonly throttle: LoginThrottle,
+    private readonly budget: HashBudget,
     private readonly now: () => Date,
     private readonly directory: DirectoryFactory = ldapDirectory,
   ) {}
 
   /**
-   * The principal, or null for wrong credentials. Throws LoginThrottledError while the name is
-   * locked (even for the right password) and DirectoryUnavailableError when LDAP cannot answer
-   * (not counted as a failure: the caller did nothing wrong).
+   * The principal, or null for wrong credentials, for a caller at client `address`. Throws
+   * LoginThrottledError while the name is locked for that address or the address itself is (even
+   * for the right password), or when the address has used up its hashing budget; and
+   * DirectoryUnavailableError when LDAP cannot answer (not counted as a failure: the caller did
+   * nothing wrong).
    */
-  async authenticate(login: string, password: string): Promise<Principal | null> {
-    const wait = await this.throttle.retryAfter(login);
+  async authenticate(login: string, password: string, address: string): Promise<Principal | null> {
+    const wait = await this.throttle.retryAfter(login, address);
     if (wait > 0) throw new LoginThrottledError(wait);
-    const principal = await this.check(login, password);
-    if (principal) await this.throttle.recordSuccess(login);
-    else await this.throttle.recordFailure(login);
+    if (!this.budget.take(address)) throw new LoginThrottledError(this.budget.retryAfter(address));
+    let principal: Principal | null;
+    try {
+      principal = await this.check(login, password);
+    } catch (error) {
+      this.budget.giveBack(address);
+      throw error;
+    }
+    if (principal) {
+      this.budget.giveBack(address);
+      await this.throttle.recordSuccess(login, address);
+    } else {
+      await this.throttle.recordFailure(login, address);
+    }
     return principal;
   }
 

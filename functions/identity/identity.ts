@@ -1,6 +1,7 @@
 import type { Table } from '../ports/table.js';
 import { AccessResolver } from './access.js';
 import { Authenticator, type DirectoryFactory } from './authenticator.js';
+import { HashBudget, type HashBudgetOptions, defaultHashBudget } from './hash-budget.js';
 import { LoginThrottle, type ThrottleOptions, defaultThrottle } from './login-throttle.js';
 import { generatePassword, hashPassword } from './passwords.js';
 import type { Principal } from './principal.js';
@@ -21,6 +22,7 @@ export interface IdentityOptions {
   realm?: string;
   tokens?: Partial<Omit<TokenServiceOptions, 'service'>>;
   throttle?: ThrottleOptions;
+  hashBudget?: HashBudgetOptions;
   /** Settings fixed at deployment time (e.g. LDAP); the configurations API overrides them. */
   authConfig?: Partial<AuthConfig>;
   directory?: DirectoryFactory;
@@ -36,6 +38,7 @@ export class Identity {
   readonly config: ConfigStore;
   readonly tokens: TokenService;
   readonly throttle: LoginThrottle;
+  readonly hashBudget: HashBudget;
   readonly authenticator: Authenticator;
   readonly access: AccessResolver;
   readonly now: () => Date;
@@ -52,7 +55,8 @@ export class Identity {
     this.config = new ConfigStore(table, options.authConfig);
     this.tokens = new TokenService(table, { service: options.service, ...defaultTokenOptions, ...options.tokens }, this.now);
     this.throttle = new LoginThrottle(table, this.now, options.throttle ?? defaultThrottle);
-    this.authenticator = new Authenticator(this.users, this.robots, this.config, this.throttle, this.now, options.directory);
+    this.hashBudget = new HashBudget(this.now, options.hashBudget ?? defaultHashBudget);
+    this.authenticator = new Authenticator(this.users, this.robots, this.config, this.throttle, this.hashBudget, this.now, options.directory);
     this.access = new AccessResolver(this.projects, this.members, this.now);
   }
 

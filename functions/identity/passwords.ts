@@ -35,12 +35,31 @@ export async function verifyPassword(password: string, encoded: string): Promise
 
 /**
  * A hash of a password nobody has, checked when the account does not exist so an unknown name
- * costs as long as a wrong password (no user enumeration by timing).
+ * costs as long as a wrong password (no user enumeration by timing). Each address's hashing is
+ * bounded by HashBudget; across all addresses at most `decoysAtOnce` decoy checks run at a time,
+ * and the others wait as long as a check takes (the running average) without hashing, so unknown
+ * names from many places cannot take the machine's CPU either.
  */
 let decoy: Promise<string> | undefined;
+const decoysAtOnce = 2;
+let decoysRunning = 0;
+let checkMillis = 80;
+
 export async function burnPasswordCheck(password: string): Promise<void> {
-  decoy ??= hashPassword(randomBytes(16).toString('hex'));
-  await verifyPassword(password, await decoy);
+  if (decoysRunning >= decoysAtOnce) {
+    await new Promise((resolve) => setTimeout(resolve, checkMillis));
+    return;
+  }
+  decoysRunning += 1;
+  try {
+    decoy ??= hashPassword(randomBytes(16).toString('hex'));
+    const hash = await decoy;
+    const started = performance.now();
+    await verifyPassword(password, hash);
+    checkMillis = 0.8 * checkMillis + 0.2 * (performance.now() - started);
+  } finally {
+    decoysRunning -= 1;
+  }
 }
 
 /**

@@ -19,3 +19,13 @@ export function subjectOf(principal: Principal): string {
 export function isSysadmin(principal: Principal): boolean {
   return principal.kind === 'user' && principal.user.sysadmin;
 }
+
+/**
+ * What a refresh token is bound to: the account by its id (a name can be reused by a new account
+ * after a deletion; an id never is) and its credential version. Null for anonymous callers.
+ */
+export function credentialOf(principal: Principal): { account: string; version: number } | null {
+  if (principal.kind === 'user') return { account: `user:${principal.user.id}`, version: principal.user.credentialVersion };
+  if (principal.kind === 'robot') return { account: `robot:${principal.robot.id}`, version: principal.robot.credentialVersion };
+  return null;
+}

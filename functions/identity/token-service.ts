@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
 import type { Table } from '../ports/table.js';
+import { isLowS, toLowS } from './low-s.js';
 import type { ResourceAccess } from './scope.js';
 import { keys } from './stores/keys.js';
 
@@ -8,8 +9,9 @@ import { keys } from './stores/keys.js';
  * Tokens of Docker's token authentication, signed ES256 (and nothing else is ever accepted). The
  * signing keys live in the table so every instance signs and verifies alike; a key set holds
  * several keys, each named by `kid`: the newest signs, all verify, so `rotate()` never breaks a
- * token already handed out. The private keys sit in the table beside the data they protect:
- * whoever can write the table can grant themselves anything anyway.
+ * token already handed out. Signatures are issued and accepted in low-S form only (low-s.ts).
+ * The private keys sit in the table beside the data they protect: whoever can write the table can
+ * grant themselves anything anyway.
  */
 
 export const algorithm = 'ES256';
@@ -20,6 +22,12 @@ export interface TokenClaims {
   access: ResourceAccess[];
   expiresAt: number;
   issuedAt: number;
+}
+
+/** The account a refresh token belongs to (see principal.ts `credentialOf`). */
+export interface RefreshBinding {
+  account: string;
+  version: number;
 }
 
 interface StoredKey {
@@ -70,10 +78,13 @@ export class TokenService {
     return { token, claims: { subject, access, expiresAt, issuedAt } };
   }
 
-  /** A long-lived token the OAuth2 `refresh_token` grant exchanges for access tokens. */
-  async issueRefreshToken(subject: string): Promise<string> {
+  /**
+   * A long-lived token the OAuth2 `refresh_token` grant exchanges for access tokens, bound to the
+   * account (`acct`, its id) and its credential version (`cv`) as well as named by `subject`.
+   */
+  async issueRefreshToken(subject: string, credential: RefreshBinding): Promise<string> {
     const issuedAt = Math.floor(this.now().getTime() / 1000);
-    return this.sign({ token_use: 'refresh' }, subject, issuedAt, issuedAt + this.options.refreshTokenSeconds);
+    return this.sign({ token_use: 'refresh', acct: credential.account, cv: credential.version }, subject, issuedAt, issuedAt + this.options.refreshTokenSeconds);
   }
 
   /** The claims of a valid access token of this service, or null (bad signature, expired, wrong audience...). */
@@ -91,10 +102,15 @@ export class TokenService {
     return { subject: payload.sub as string, access, expiresAt: payload.exp as number, issuedAt: payload.iat as number };
   }
 
-  /** The subject of a valid refresh token, or null. */
-  async verifyRefreshToken(token: string): Promise<string | null> {
+  /**
+   * The subject and binding of a valid refresh token, or null. The caller still has to check the
+   * binding against the account as it stands now.
+   */
+  async verifyRefreshToken(token: string): Promise<{ subject: string; credential: RefreshBinding } | null> {
     const payload = await this.verify(token, 'refresh');
-    return payload && typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : null;
+    if (!payload || typeof payload.sub !== 'string' || payload.sub === '') return null;
+    if (typeof payload.acct !== 'string' || typeof payload.cv !== 'number') return null;
+    return { subject: payload.sub, credential: { account: payload.acct, version: payload.cv } };
   }
 
   /** The public keys as a JWK set, for anyone who wants to verify tokens themselves. */
@@ -115,7 +131,7 @@ export class TokenService {
 
   private async sign(claims: Record<string, unknown>, subject: string, issuedAt: number, expiresAt: number): Promise<string> {
     const [signer] = await this.keys();
-    return new SignJWT(claims)
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: algorithm, kid: signer!.kid, typ: 'JWT' })
       .setIssuer(this.options.issuer)
       .setAudience(this.options.service)
@@ -125,9 +141,12 @@ export class TokenService {
       .setExpirationTime(expiresAt)
       .setJti(randomUUID())
       .sign(signer!.privateKey);
+    return toLowS(token);
   }
 
   private async verify(token: string, use: 'access' | 'refresh'): Promise<Record<string, unknown> | null> {
+    // Only the low-S form of a signature is valid: a token has one spelling (see low-s.ts).
+    if (!isLowS(token)) return null;
     try {
       const loaded = await this.keys();
       const { payload } = await jwtVerify(

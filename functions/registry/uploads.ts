@@ -3,6 +3,7 @@ import type { AppDeps } from '../app-env.js';
 import { createDigester, type Digest, type DigestAlgorithm } from '../core/digest.js';
 import { OciError } from '../core/errors.js';
 import type { UploadState } from '../ports/blob-store.js';
+import { StorageFullError } from '../ports/storage-full-error.js';
 import { ConditionFailedError, type Item } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
 import { keys } from './keys.js';
@@ -14,6 +15,8 @@ export interface UploadSession {
   /** Bumped on every accepted write: concurrent writers to one session cannot both win. */
   version: number;
   startedAt: string;
+  /** Who opened the session (an account id), when identity is on: nobody else may continue it. */
+  owner?: string;
   /**
    * The digest the bytes were verified against, recorded just before their commit: from then on
    * the blob store may have moved them out of the upload, so the session only takes a PUT of
@@ -78,23 +81,29 @@ export class Uploads {
     return { ...keys.uploadSession(session.id), ...session, expiresAt };
   }
 
-  /** end-4a POST: opens an empty session. */
-  async start(repository: string): Promise<UploadSession> {
+  /** end-4a POST: opens an empty session, belonging to `owner` when one is given. */
+  async start(repository: string, owner?: string): Promise<UploadSession> {
     const id = crypto.randomUUID();
     const state = await this.deps.blobs.beginUpload(id);
-    const session: UploadSession = { id, repository, state, version: 0, startedAt: this.now().toISOString() };
+    const session: UploadSession = { id, repository, state, version: 0, startedAt: this.now().toISOString(), ...(owner === undefined ? {} : { owner }) };
     await this.deps.table.put(this.item(session), { exists: false });
     rememberHash(id, { hash: createDigester('sha256'), algorithm: 'sha256', offset: 0 });
     return session;
   }
 
-  /** The open session `id` of `repository`, else BLOB_UPLOAD_UNKNOWN. */
-  async get(repository: string, id: string): Promise<UploadSession> {
+  /**
+   * The open session `id` of `repository`, else BLOB_UPLOAD_UNKNOWN. With an `owner`, only a
+   * session that owner opened: to anyone else it does not exist (its id may have leaked in a log).
+   */
+  async get(repository: string, id: string, owner?: string): Promise<UploadSession> {
     const item = /^[0-9a-f-]{36}$/.test(id) ? await this.deps.table.get(keys.uploadSession(id)) : null;
-    if (!item || item.repository !== repository) throw new OciError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
+    if (!item || item.repository !== repository || (owner !== undefined && item.owner !== owner)) {
+      throw new OciError('BLOB_UPLOAD_UNKNOWN', undefined, { uuid: id });
+    }
     return {
       id,
       repository,
+      ...(typeof item.owner === 'string' ? { owner: item.owner } : {}),
       state: item.state as UploadState,
       version: item.version as number,
       startedAt: item.startedAt as string,
@@ -161,7 +170,11 @@ export class Uploads {
         yield chunk;
       }
     };
-    const state = await this.deps.blobs.appendUpload(session.id, session.state, tapped());
+    const state = await this.deps.blobs.appendUpload(session.id, session.state, tapped()).catch((error: unknown) => {
+      // The store gave back what it wrote: the session still holds its last acknowledged size.
+      if (error instanceof StorageFullError) throw noSpace(session);
+      throw error;
+    });
     if (expected !== null && seen !== expected) {
       throw new OciError('SIZE_INVALID', 'body is shorter than declared', { expected, received: seen });
     }
@@ -222,8 +235,8 @@ export class Uploads {
   }
 
   /** end-4b POST `?digest=`: a whole blob in one request. */
-  async monolithic(repository: string, digest: Digest, body: AsyncIterable<Uint8Array>, contentLength: number | null): Promise<{ size: number }> {
-    let session = await this.start(repository);
+  async monolithic(repository: string, digest: Digest, body: AsyncIterable<Uint8Array>, contentLength: number | null, owner?: string): Promise<{ size: number }> {
+    let session = await this.start(repository, owner);
     if (digest.algorithm !== 'sha256') rememberHash(session.id, { hash: createDigester(digest.algorithm), algorithm: digest.algorithm, offset: 0 });
     try {
       session = await this.append(session, body, null, contentLength);
@@ -277,6 +290,15 @@ export class Uploads {
 /** The `Range` header of an upload holding `size` bytes (spec: `0-<last byte>`). */
 export function rangeHeader(size: number): string {
   return `0-${Math.max(0, size - 1)}`;
+}
+
+function noSpace(session: UploadSession): OciError {
+  return new OciError(
+    'BLOB_UPLOAD_INVALID',
+    `the registry's storage is full: this chunk was not kept; the upload still holds ${session.state.size} bytes and can resume from there once space is freed`,
+    { uuid: session.id, size: session.state.size },
+    { status: 507, headers: { Range: rangeHeader(session.state.size), 'Docker-Upload-UUID': session.id } },
+  );
 }
 
 function tooLarge(limit: number, uploadServiceUrl: string | undefined): OciError {

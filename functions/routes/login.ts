@@ -1,17 +1,20 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env.js';
 import { OciError } from '../core/errors.js';
 import { LoginThrottledError } from '../identity/authenticator.js';
 import type { Identity } from '../identity/identity.js';
 import { DirectoryUnavailableError } from '../identity/directory.js';
 import type { Principal } from '../identity/principal.js';
+import { clientAddressOf } from './client-address.js';
 
 /**
  * Checks a login for any route: the principal, or the right error thrown — `unauthorized()` for
- * wrong credentials, 429 TOOMANYREQUESTS with Retry-After while throttled, 503 when the
- * directory cannot be reached.
+ * wrong credentials, 429 TOOMANYREQUESTS with Retry-After while throttled (for this name from
+ * this client address, or for the address), 503 when the directory cannot be reached.
  */
-export async function loginOrThrow(identity: Identity, login: string, password: string, unauthorized: () => Error): Promise<Principal> {
+export async function loginOrThrow(c: Context<AppEnv>, identity: Identity, login: string, password: string, unauthorized: () => Error): Promise<Principal> {
   try {
-    const principal = await identity.authenticator.authenticate(login, password);
+    const principal = await identity.authenticator.authenticate(login, password, clientAddressOf(c));
     if (!principal) throw unauthorized();
     return principal;
   } catch (error) {

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app-env.js';
 import { OciError } from '../core/errors.js';
 import type { Identity } from '../identity/identity.js';
-import { type Principal, anonymous, subjectOf } from '../identity/principal.js';
+import { type Principal, anonymous, credentialOf, subjectOf } from '../identity/principal.js';
 import { parseScopes } from '../identity/scope.js';
 import { isRobotUsable } from '../identity/stores/robot-store.js';
 import { parseAuthorization } from './credentials.js';
@@ -25,11 +25,11 @@ export function tokenRoutes(): Hono<AppEnv> {
     checkService(identity, query.get('service'));
     const credentials = parseAuthorization(c.req.header('authorization'));
     let principal: Principal = anonymous;
-    if (credentials.scheme === 'basic') principal = await login(identity, credentials.login, credentials.password);
+    if (credentials.scheme === 'basic') principal = await login(c, identity, credentials.login, credentials.password);
     else if (credentials.scheme !== 'none') throw unauthorized('unsupported authorization');
     const body = await issue(identity, principal, query.getAll('scope'));
     const refresh = query.get('offline_token') === 'true' && principal.kind !== 'anonymous';
-    return c.json({ token: body.access_token, ...body, ...(refresh ? { refresh_token: await identity.tokens.issueRefreshToken(subjectOf(principal)) } : {}) });
+    return c.json({ token: body.access_token, ...body, ...(refresh ? { refresh_token: await refreshTokenFor(identity, principal) } : {}) });
   });
 
   routes.post('/token', async (c) => {
@@ -44,16 +44,22 @@ export function tokenRoutes(): Hono<AppEnv> {
     const grant = form.get('grant_type');
     if (grant === 'password') {
       const username = form.get('username') ?? '';
-      const principal = await login(identity, username, form.get('password') ?? '');
+      const principal = await login(c, identity, username, form.get('password') ?? '');
       const body = await issue(identity, principal, scopes);
-      const refresh = form.get('access_type') === 'offline' ? { refresh_token: await identity.tokens.issueRefreshToken(subjectOf(principal)) } : {};
+      const refresh = form.get('access_type') === 'offline' ? { refresh_token: await refreshTokenFor(identity, principal) } : {};
       return c.json({ ...body, ...refresh });
     }
     if (grant === 'refresh_token') {
       const refreshToken = form.get('refresh_token') ?? '';
-      const subject = await identity.tokens.verifyRefreshToken(refreshToken);
-      const principal = subject === null ? null : await identity.principalOf(subject);
-      if (!principal || principal.kind === 'anonymous') throw unauthorized('invalid refresh token');
+      const claims = await identity.tokens.verifyRefreshToken(refreshToken);
+      const principal = claims === null ? null : await identity.principalOf(claims.subject);
+      if (!claims || !principal || principal.kind === 'anonymous') throw unauthorized('invalid refresh token');
+      // The token dies with the credential it was issued for: a deleted account (even one whose
+      // name was taken again), a changed password or secret, a robot disabled since.
+      const current = credentialOf(principal);
+      if (!current || current.account !== claims.credential.account || current.version !== claims.credential.version) {
+        throw unauthorized('refresh token revoked: log in again');
+      }
       if (principal.kind === 'robot' && !isRobotUsable(principal.robot, Math.floor(identity.now().getTime() / 1000))) {
         throw unauthorized('robot account disabled or expired');
       }
@@ -65,6 +71,12 @@ export function tokenRoutes(): Hono<AppEnv> {
   routes.get('/keys', async (c) => c.json(await requireIdentity(c).tokens.jwks()));
 
   return routes;
+}
+
+async function refreshTokenFor(identity: Identity, principal: Principal): Promise<string> {
+  const credential = credentialOf(principal);
+  if (!credential) throw unauthorized('anonymous callers get no refresh token');
+  return identity.tokens.issueRefreshToken(subjectOf(principal), credential);
 }
 
 function requireIdentity(c: Context<AppEnv>): Identity {
@@ -84,8 +96,8 @@ function unauthorized(message: string): OciError {
   return new OciError('UNAUTHORIZED', message);
 }
 
-function login(identity: Identity, username: string, password: string): Promise<Principal> {
-  return loginOrThrow(identity, username, password, () => unauthorized('invalid username or password'));
+function login(c: Context<AppEnv>, identity: Identity, username: string, password: string): Promise<Principal> {
+  return loginOrThrow(c, identity, username, password, () => unauthorized('invalid username or password'));
 }
 
 async function issue(identity: Identity, principal: Principal, scopes: string[]) {

@@ -18,12 +18,21 @@ import { Pusher, type LargeMethod, type RoundPlan, type World, type WorkloadEven
  * SIGKILL at a moment the round aims for, checks the data directory it left, restarts it on the
  * same directory, checks everything over HTTP against what it had acknowledged, repeats every
  * push the kill interrupted, and checks again (invariants.ts, disk-state.ts and the audit check
- * below say what is checked). BERTH_CRASH_ROUNDS (default 10), BERTH_CRASH_SEED (default random,
- * printed) and BERTH_CRASH_AIMS make a longer soak, replay a run's choices (kill timing still
- * varies with the machine) or aim every kill at one kind of moment.
+ * below say what is checked). BERTH_CRASH_ROUNDS (default 10), BERTH_CRASH_SEED and
+ * BERTH_CRASH_AIMS make a longer soak, replay a run's choices (kill timing still varies with the
+ * machine) or aim every kill at one kind of moment. The seed is fixed unless given, so CI replays
+ * the same plan on every run; BERTH_CRASH_SEED=random draws a new one. Either way it is printed.
  */
 const rounds = Number(process.env.BERTH_CRASH_ROUNDS ?? 10);
-const seed = Number(process.env.BERTH_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const defaultSeed = 20261128;
+const seed = crashSeed(process.env.BERTH_CRASH_SEED);
+
+function crashSeed(given: string | undefined): number {
+  if (given === undefined || given === '') return defaultSeed;
+  if (given === 'random') return Math.floor(Math.random() * 2 ** 31);
+  if (!/^\d+$/.test(given)) throw new Error(`BERTH_CRASH_SEED must be a non-negative integer or "random", not ${given}`);
+  return Number(given);
+}
 
 type KillAim = 'large-stream' | 'manifest-put' | 'large-commit' | 'blob-commit' | 'timer' | 'mass-delete';
 const allAims: KillAim[] = ['large-stream', 'manifest-put', 'large-commit', 'blob-commit', 'timer', 'mass-delete'];

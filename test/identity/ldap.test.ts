@@ -121,7 +121,7 @@ describe('LDAP through the app', () => {
   test('wrong directory passwords are 401 and count towards throttling', async () => {
     const response = await t.request(`/service/token?service=${service}`, { headers: { authorization: basic('bob', 'wrong') } });
     expect(response.status).toBe(401);
-    expect((await t.table.get(keys.throttle('bob')))?.failures).toBe(1);
+    expect((await t.table.get(keys.throttle('bob', 'unknown')))?.failures).toBe(1);
   });
 
   test('local accounts still log in in LDAP mode, and a name stays with its source', async () => {
@@ -136,7 +136,7 @@ describe('LDAP through the app', () => {
     try {
       const response = await t.request(`/service/token?service=${service}`, { headers: { authorization: basic('carol', 'carolpw') } });
       expect(response.status).toBe(503);
-      expect(await t.table.get(keys.throttle('carol'))).toBeNull();
+      expect(await t.table.get(keys.throttle('carol', 'unknown'))).toBeNull();
     } finally {
       await t.identity.config.update({ ldap_url: slapd.url });
     }

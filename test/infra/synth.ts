@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import './count-template-assertions.js';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { EntryPoints } from '../../infra/config/entry-points.js';
 import { repoRoot } from '../../infra/config/entry-points.js';

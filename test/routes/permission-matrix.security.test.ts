@@ -164,7 +164,7 @@ async function attempt(who: Who, project: string, action: Action): Promise<boole
       // No HTTP endpoint deletes a whole repository yet; ask the resolver the registry will ask.
       const credentials = credentialsOf(who, project);
       const principal = credentials
-        ? await t.identity.authenticator.authenticate(credentials.login, credentials.password)
+        ? await t.identity.authenticator.authenticate(credentials.login, credentials.password, 'unknown')
         : { kind: 'anonymous' as const };
       const { actions } = await t.identity.access.actionsOn(principal!, project);
       return actions.has('delete-repository');

@@ -7,6 +7,7 @@ import { TableJobQueue } from '../../functions/adapters/local/table-job-queue.js
 import { createApp } from '../../functions/app.js';
 import type { AppDeps, AppEnv } from '../../functions/app-env.js';
 import { defaultRegistryConfig } from '../../functions/app-env.js';
+import { nodePeerAddress } from '../../functions/entry/peer-address.js';
 import { Identity, type IdentityOptions, bootstrapIdentity } from '../../functions/identity/identity.js';
 import { hashPassword } from '../../functions/identity/passwords.js';
 import { projectRoles, type ProjectRole } from '../../functions/identity/rbac.js';
@@ -35,8 +36,9 @@ export async function identityApp(options: Partial<IdentityOptions> = {}) {
     table,
     blobs: {} as BlobStore,
     queue: {} as JobQueue,
-    config: defaultRegistryConfig,
+    config: { ...defaultRegistryConfig },
     identity,
+    peerAddress: nodePeerAddress,
   };
   const hits: string[] = [];
   const app = new Hono<AppEnv>();
@@ -58,7 +60,10 @@ export async function identityApp(options: Partial<IdentityOptions> = {}) {
   });
   app.onError(renderError);
   const request = (path: string, init?: RequestInit) => app.request(`${base}${path}`, init);
-  return { app, table, identity, hits, request };
+  /** A request as the Node server hands it over from a socket connected from `address`. */
+  const requestFrom = (address: string, path: string, init?: RequestInit) =>
+    app.request(`${base}${path}`, init, { incoming: { socket: { remoteAddress: address, remotePort: 40000, remoteFamily: address.includes(':') ? 'IPv6' : 'IPv4' } } });
+  return { app, table, identity, hits, request, requestFrom, deps };
 }
 
 export type TestApp = Awaited<ReturnType<typeof identityApp>>;
@@ -98,7 +103,7 @@ export async function addMember(identity: Identity, project: string, username: s
 }
 
 /** A token from the token endpoint (GET with Basic credentials, or anonymous). */
-export async function fetchToken(t: TestApp, scopes: string[], credentials?: { login: string; password: string }) {
+export async function fetchToken(t: Pick<TestApp, 'request'>, scopes: string[], credentials?: { login: string; password: string }) {
   const query = new URLSearchParams({ service });
   for (const scope of scopes) query.append('scope', scope);
   const response = await t.request(`/service/token?${query}`, {
@@ -114,7 +119,7 @@ export function bearer(token: string): Record<string, string> {
 
 /** Writes so far, without login-throttle counters (which a refused login is meant to write). */
 export function stateOf(t: TestApp) {
-  return t.table.writes.filter((write) => !write.includes(' throttle#')).length;
+  return t.table.writes.filter((write) => !/ throttle(-address)?#/.test(write)).length;
 }
 
 /**
@@ -130,5 +135,5 @@ export async function identityRegistry(config: Partial<AppDeps['config']> = {}) 
   const app = createApp(deps);
   const request = (path: string, init?: RequestInit) => app.request(`${base}${path}`, init);
   const cleanup = () => rm(dir, { recursive: true, force: true });
-  return { app, table, identity, request, cleanup };
+  return { app, table, identity, request, cleanup, deps };
 }

@@ -1,9 +1,22 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, UploadState } from '../../ports/blob-store.js';
+import { StorageFullError, isNoSpace } from '../../ports/storage-full-error.js';
+
+/**
+ * The file-system calls whose order makes the store durable (write and fsync the file, rename,
+ * fsync the directory). A seam so a test can record that order; node:fs/promises otherwise.
+ */
+export interface DurableFs {
+  open(path: string, flags: string): Promise<FileHandle>;
+  rename(from: string, to: string): Promise<void>;
+  mkdir(path: string, options: { recursive: true }): Promise<string | undefined>;
+}
+
+const nodeFs: DurableFs = { open, rename, mkdir };
 
 /**
  * BlobStore on a local filesystem. Layout under `root`:
@@ -15,7 +28,9 @@ import type { BlobStore, ByteRange, UploadState } from '../../ports/blob-store.j
  * moment leaves either no blob or the whole blob. Appended bytes and the rename are fsynced before
  * the caller records them in the table (SQLite with synchronous=FULL), so a power loss cannot
  * undo what a 2xx acknowledged. Upload ids come from the registry (UUIDs), never from a client
- * path, so they cannot escape `uploads/`.
+ * path, so they cannot escape `uploads/`. An append that fails (a full disk, a dropped client)
+ * truncates the upload back to the size it started from: the session and the disk keep agreeing,
+ * and the space it took is free for the next push at once.
  */
 /** Bytes an append writes between two background flushes to disk. */
 const flushEvery = 16 * 1024 * 1024;
@@ -25,13 +40,17 @@ export class FsBlobStore implements BlobStore {
   private readonly uploadsDir: string;
   private ready: Promise<void> | undefined;
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly fs: DurableFs = nodeFs,
+  ) {
     this.blobsDir = join(root, 'blobs');
     this.uploadsDir = join(root, 'uploads');
   }
 
   private init(): Promise<void> {
-    this.ready ??= Promise.all([mkdir(this.blobsDir, { recursive: true }), mkdir(this.uploadsDir, { recursive: true })]).then(() => undefined);
+    this.ready ??= Promise.all([this.fs.mkdir(this.blobsDir, { recursive: true }), this.fs.mkdir(this.uploadsDir, { recursive: true })]).then(() => undefined);
+    this.ready.catch(() => (this.ready = undefined));
     return this.ready;
   }
 
@@ -74,17 +93,38 @@ export class FsBlobStore implements BlobStore {
   }
 
   async beginUpload(uploadId: string): Promise<UploadState> {
-    await this.init();
-    const handle = await open(this.uploadPath(uploadId), 'wx');
-    await handle.close();
+    try {
+      await this.init();
+      const handle = await this.fs.open(this.uploadPath(uploadId), 'wx');
+      await handle.close();
+    } catch (error) {
+      throw noSpaceOr(error);
+    }
     return { size: 0 };
   }
 
   async appendUpload(uploadId: string, state: UploadState, body: AsyncIterable<Uint8Array>): Promise<UploadState> {
-    const path = this.uploadPath(uploadId);
-    await truncate(path, state.size);
-    // fsync acts on the file, whatever descriptor asks: this one flushes what the stream wrote.
-    const syncer = await open(path, 'r');
+    const handle = await this.fs.open(this.uploadPath(uploadId), 'r+');
+    try {
+      // Whatever an interrupted earlier append left beyond the accepted size goes first.
+      await handle.truncate(state.size);
+      const written = await this.appendTo(uploadId, handle, state.size, body);
+      return { ...state, size: state.size + written };
+    } catch (error) {
+      await handle.truncate(state.size).catch(() => undefined);
+      throw noSpaceOr(error);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Streams `body` into the upload at `start` and syncs it; the number of bytes written. The
+   * stream writes through its own descriptor (it closes it whatever happens); fsync acts on the
+   * file, whatever descriptor asks, so `handle` flushes what the stream wrote and stays open to
+   * truncate after a failure.
+   */
+  private async appendTo(uploadId: string, handle: FileHandle, start: number, body: AsyncIterable<Uint8Array>): Promise<number> {
     let written = 0;
     let flushed = 0;
     const flushes: Promise<void>[] = [];
@@ -96,19 +136,18 @@ export class FsBlobStore implements BlobStore {
         yield chunk;
         if (written - flushed >= flushEvery) {
           flushed = written;
-          flushes.push(syncer.datasync());
+          flushes.push(handle.datasync());
         }
       }
     };
     try {
-      await pipeline(Readable.from(counted()), createWriteStream(path, { flags: 'r+', start: state.size, highWaterMark: 1024 * 1024 }));
+      await pipeline(Readable.from(counted()), createWriteStream(this.uploadPath(uploadId), { flags: 'r+', start, highWaterMark: 1024 * 1024 }));
       await Promise.all(flushes);
-      await syncer.sync();
+      await handle.sync();
     } finally {
       await Promise.allSettled(flushes);
-      await syncer.close();
     }
-    return { ...state, size: state.size + written };
+    return written;
   }
 
   readUpload(uploadId: string, state: UploadState): AsyncIterable<Uint8Array> {
@@ -123,7 +162,7 @@ export class FsBlobStore implements BlobStore {
       await rm(source, { force: true });
       return;
     }
-    const handle = await open(source, 'r+');
+    const handle = await this.fs.open(source, 'r+');
     try {
       await handle.truncate(state.size);
       await handle.sync();
@@ -131,12 +170,27 @@ export class FsBlobStore implements BlobStore {
       await handle.close();
     }
     const directory = join(target, '..');
-    const created = await mkdir(directory, { recursive: true });
-    await rename(source, target);
+    let created: string | undefined;
+    try {
+      created = await this.fs.mkdir(directory, { recursive: true });
+    } catch (error) {
+      throw noSpaceOr(error);
+    }
+    await this.fs.rename(source, target);
     // The rename is durable only once its directory is synced (and any directory just created,
     // in its own parent): else a power loss could drop a blob the table already links.
-    await sync(directory);
-    if (created) await Promise.all([sync(this.blobsDir), sync(join(directory, '..'))]);
+    await this.sync(directory);
+    if (created) await Promise.all([this.sync(this.blobsDir), this.sync(join(directory, '..'))]);
+  }
+
+  /** fsync(2) of a file's data, or of a directory's entries. */
+  private async sync(path: string): Promise<void> {
+    const handle = await this.fs.open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
 
   /**
@@ -158,14 +212,8 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-/** fsync(2) of a file's data, or of a directory's entries. */
-async function sync(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+function noSpaceOr(error: unknown): unknown {
+  return isNoSpace(error) ? new StorageFullError('no space left on the device holding the blob store', { cause: error }) : error;
 }
 
 function isMissing(error: unknown): boolean {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { isDeepStrictEqual } from 'node:util';
+import { StorageFullError } from '../../ports/storage-full-error.js';
 import {
   ConditionFailedError,
   type Condition,
@@ -92,17 +93,17 @@ export class SqliteTable implements Table {
   }
 
   async put(item: Item, condition?: Condition): Promise<void> {
-    this.db.transaction(() => {
+    this.commit(() => {
       this.check(item, condition);
       this.write(item);
-    })();
+    });
   }
 
   async delete(key: Key, condition?: Condition): Promise<void> {
-    this.db.transaction(() => {
+    this.commit(() => {
       this.check(key, condition);
       this.statements.delete.run(key.pk, key.sk);
-    })();
+    });
   }
 
   async transact(ops: WriteOp[]): Promise<void> {
@@ -114,7 +115,7 @@ export class SqliteTable implements Table {
       if (seen.has(id)) throw new Error(`a transaction touches ${key.pk} / ${key.sk} twice`);
       seen.add(id);
     }
-    this.db.transaction(() => {
+    this.commit(() => {
       for (const op of ops) {
         if ('put' in op) this.check(op.put, op.condition);
         else if ('delete' in op) this.check(op.delete, op.condition);
@@ -124,7 +125,20 @@ export class SqliteTable implements Table {
         if ('put' in op) this.write(op.put);
         else if ('delete' in op) this.statements.delete.run(op.delete.pk, op.delete.sk);
       }
-    })();
+    });
+  }
+
+  /**
+   * Runs `work` as one transaction. A full disk rolls it back whole (SQLite's own guarantee) and
+   * is reported as StorageFullError: the same write succeeds once space is freed.
+   */
+  private commit(work: () => void): void {
+    try {
+      this.db.transaction(work)();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_FULL') throw new StorageFullError('no space left on the device holding the database', { cause: error });
+      throw error;
+    }
   }
 
   async query(pk: string, options: QueryOptions = {}): Promise<Item[]> {

@@ -18,7 +18,8 @@ import { indexPartitions, partitions } from '../../table-layout.js';
  * | `config#auth`              | `config`                  | auth mode and LDAP settings               |
  * | `config#signing-keys`      | `keys`                    | the token signing key set                 |
  * | `config#counter`           | `<kind>`                  | last numeric id handed out per kind       |
- * | `throttle#<login name>`    | `login`                   | failed logins in the current window (TTL) |
+ * | `throttle#<login name>`    | `from#<client address>`   | failed logins of a name from an address   |
+ * | `throttle-address#<addr>`  | `failures`                | failed logins from an address (any name)  |
  *
  * Index gsi1 lists what the API pages through (eventually consistent, which lists tolerate):
  * `idx#users` by username, `idx#projects` by project name, `idx#robots` by `<project or *>#<name>`,
@@ -37,7 +38,8 @@ export const keys = {
   authConfig: { pk: `${partitions.config}auth`, sk: 'config' },
   signingKeys: { pk: `${partitions.config}signing-keys`, sk: 'keys' },
   counter: (kind: string) => ({ pk: `${partitions.config}counter`, sk: kind }),
-  throttle: (login: string) => ({ pk: `${partitions.throttle}${login}`, sk: 'login' }),
+  throttle: (login: string, address: string) => ({ pk: `${partitions.throttle}${login}`, sk: `from#${address}` }),
+  throttleAddress: (address: string) => ({ pk: `${partitions.throttleAddress}${address}`, sk: 'failures' }),
 } as const;
 
 export const indexes = {

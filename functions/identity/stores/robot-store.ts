@@ -27,6 +27,8 @@ export interface Robot {
   /** Days from creation, as Harbor reports it (-1 = never). */
   duration: number;
   creator: string;
+  /** Bumped when the secret changes or the robot is disabled: its refresh tokens die with it. */
+  credentialVersion: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -78,6 +80,7 @@ function toRobot(item: Item): Robot {
     expiresAt: item.expiresAt as number,
     duration: item.duration as number,
     creator: (item.creator as string) ?? '',
+    credentialVersion: typeof item.credentialVersion === 'number' ? item.credentialVersion : 0,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
@@ -118,10 +121,10 @@ export class RobotStore {
   }
 
   /** Creates the robot; null when the name is taken. */
-  async create(input: Omit<Robot, 'id' | 'createdAt' | 'updatedAt'>): Promise<Robot | null> {
+  async create(input: Omit<Robot, 'id' | 'createdAt' | 'updatedAt' | 'credentialVersion'>): Promise<Robot | null> {
     if (await this.get(input.name)) return null;
     const at = this.now().toISOString();
-    const robot: Robot = { ...input, id: await nextId(this.table, 'robot'), createdAt: at, updatedAt: at };
+    const robot: Robot = { ...input, id: await nextId(this.table, 'robot'), credentialVersion: 0, createdAt: at, updatedAt: at };
     try {
       await this.table.transact([
         { put: toItem(robot), condition: { exists: false } },
@@ -135,7 +138,9 @@ export class RobotStore {
   }
 
   async update(robot: Robot, changes: Partial<Pick<Robot, 'description' | 'disabled' | 'permissions' | 'secretHash' | 'expiresAt' | 'duration'>>): Promise<Robot> {
-    const next = { ...robot, ...changes, updatedAt: this.now().toISOString() };
+    const revoked = (changes.secretHash !== undefined && changes.secretHash !== robot.secretHash) || (changes.disabled === true && !robot.disabled);
+    const credentialVersion = revoked ? robot.credentialVersion + 1 : robot.credentialVersion;
+    const next = { ...robot, ...changes, credentialVersion, updatedAt: this.now().toISOString() };
     await this.table.put(toItem(next), { exists: true });
     return next;
   }

@@ -15,11 +15,16 @@ export interface User {
   /** The directory entry and its groups as of the last LDAP login (group roles come from these). */
   ldapDn: string | null;
   ldapGroups: string[];
+  /**
+   * Bumped whenever the password changes: refresh tokens carry the version they were issued
+   * under and stop working once it moves on.
+   */
+  credentialVersion: number;
   createdAt: string;
   updatedAt: string;
 }
 
-export type NewUser = Omit<User, 'id' | 'createdAt' | 'updatedAt'>;
+export type NewUser = Omit<User, 'id' | 'createdAt' | 'updatedAt' | 'credentialVersion'>;
 
 function toUser(item: Item): User {
   return {
@@ -33,6 +38,7 @@ function toUser(item: Item): User {
     source: item.source === 'ldap' ? 'ldap' : 'db',
     ldapDn: (item.ldapDn as string | null) ?? null,
     ldapGroups: Array.isArray(item.ldapGroups) ? (item.ldapGroups as string[]) : [],
+    credentialVersion: typeof item.credentialVersion === 'number' ? item.credentialVersion : 0,
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
@@ -53,6 +59,7 @@ function toItem(user: User): Item {
     source: user.source,
     ldapDn: user.ldapDn,
     ldapGroups: user.ldapGroups,
+    credentialVersion: user.credentialVersion,
     createdAt: user.createdAt,
     updatedAt: user.updatedAt,
   };
@@ -79,7 +86,7 @@ export class UserStore {
   async create(input: NewUser): Promise<User | null> {
     if (await this.get(input.username)) return null;
     const at = this.now().toISOString();
-    const user: User = { ...input, id: await nextId(this.table, 'user'), createdAt: at, updatedAt: at };
+    const user: User = { ...input, id: await nextId(this.table, 'user'), credentialVersion: 0, createdAt: at, updatedAt: at };
     try {
       await this.table.transact([
         { put: toItem(user), condition: { exists: false } },
@@ -92,11 +99,15 @@ export class UserStore {
     return user;
   }
 
-  /** Replaces the stored fields named in `changes`; null when the user is gone. */
-  async update(username: string, changes: Partial<Omit<User, 'id' | 'username' | 'createdAt'>>): Promise<User | null> {
+  /**
+   * Replaces the stored fields named in `changes`; null when the user is gone. A new password hash
+   * moves the credential version on, whoever sets it (the API, the recovery command).
+   */
+  async update(username: string, changes: Partial<Omit<User, 'id' | 'username' | 'createdAt' | 'credentialVersion'>>): Promise<User | null> {
     const current = await this.get(username);
     if (!current) return null;
-    const next: User = { ...current, ...changes, updatedAt: this.now().toISOString() };
+    const credentialVersion = changes.passwordHash !== undefined ? current.credentialVersion + 1 : current.credentialVersion;
+    const next: User = { ...current, ...changes, credentialVersion, updatedAt: this.now().toISOString() };
     await this.table.put(toItem(next), { exists: true });
     return next;
   }

@@ -106,7 +106,7 @@ async function identify(c: Context<AppEnv>, identity: Identity, access: V2Access
     return { principal: () => (loaded ??= identity.principalOf(claims.subject)), claims, anonymous: claims.subject === '' };
   }
   if (credentials.scheme === 'basic') {
-    const principal = await loginOrThrow(identity, credentials.login, credentials.password, () =>
+    const principal = await loginOrThrow(c, identity, credentials.login, credentials.password, () =>
       challenge(c, identity, scopeFor(access), 'invalid username or password'),
     );
     return { principal: async () => principal, claims: null, anonymous: false };

@@ -4,6 +4,7 @@ import { requireDigest } from '../../core/digest.js';
 import { OciError } from '../../core/errors.js';
 import { isValidName } from '../../core/reference.js';
 import { signUploadToken, verifyUploadToken } from '../../core/upload-token.js';
+import { anonymous, credentialOf } from '../../identity/principal.js';
 import { rangeHeader, type ChunkRange, type UploadSession } from '../../registry/uploads.js';
 import { bodyOf, contentLengthOf, paramOf, repositoryOf } from './http.js';
 
@@ -42,7 +43,20 @@ function blobCreated(repository: string, digest: string): Response {
   });
 }
 
-/** The open session named by the path, checking an upload-service token when one is given. */
+/**
+ * Who owns the sessions this request opens or continues: the caller's account when identity is
+ * on (anonymous callers share one owner), nobody in particular when the registry is open.
+ */
+function ownerOf(c: Context<AppEnv>): string | undefined {
+  if (!c.var.deps.identity) return undefined;
+  return credentialOf(c.var.principal ?? anonymous)?.account ?? 'anonymous';
+}
+
+/**
+ * The open session named by the path, checking an upload-service token when one is given. The
+ * token stands for the owner who opened the session (it was minted for them); without one, the
+ * session must be the caller's own.
+ */
 async function sessionOf(c: Context<AppEnv>): Promise<UploadSession> {
   const repository = repositoryOf(c);
   const id = paramOf(c, 'uuid');
@@ -53,8 +67,9 @@ async function sessionOf(c: Context<AppEnv>): Promise<UploadSession> {
       throw new OciError('UNAUTHORIZED', 'upload token invalid or expired', { uuid: id });
     }
     c.set('uploadTokenValid', true);
+    return c.var.registry.uploads.get(repository, id);
   }
-  return c.var.registry.uploads.get(repository, id);
+  return c.var.registry.uploads.get(repository, id, ownerOf(c));
 }
 
 /** Content-Range of a chunk: `<start>-<end>` (spec), also accepting a `bytes ` / `bytes=` prefix. */
@@ -89,10 +104,10 @@ export async function startUpload(c: Context<AppEnv>): Promise<Response> {
   const monolithic = c.req.query('digest');
   if (monolithic !== undefined) {
     const digest = requireDigest(monolithic);
-    await uploads.monolithic(repository, digest, bodyOf(c) ?? emptyBody(), contentLengthOf(c));
+    await uploads.monolithic(repository, digest, bodyOf(c) ?? emptyBody(), contentLengthOf(c), ownerOf(c));
     return blobCreated(repository, digest.value);
   }
-  return sessionResponse(c, await uploads.start(repository), 202);
+  return sessionResponse(c, await uploads.start(repository, ownerOf(c)), 202);
 }
 
 /** end-5 PATCH: a streamed body, or an ordered chunk with Content-Range. */
