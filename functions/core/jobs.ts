@@ -52,6 +52,8 @@ const trustReverify = z.object({
   kind: z.literal('trust-reverify'),
   id: z.string().check(z.minLength(1)),
   project: z.string().check(z.minLength(1)),
+  /** Resume after this signed artifact (a page per job, so a large project never outlasts one worker run). */
+  after: z.optional(z.string()),
 });
 
 export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick, trustReverify]);

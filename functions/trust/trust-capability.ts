@@ -44,7 +44,9 @@ export function trustCapability(deps: AppDeps): Capability {
     name: trustCapabilityName,
     jobs: {
       'trust-reverify': async (job) => {
-        await service.reverifyProject(job.project);
+        // One page per job, the rest as a follow-up job: a redelivery redoes one page at most.
+        const next = await service.reverifyPage(job.project, job.after);
+        if (next) await deps.queue.enqueue({ version: 1, kind: 'trust-reverify', id: crypto.randomUUID(), project: job.project, after: next });
       },
     },
     onEvent: (event) => service.onEvent(event),

@@ -141,19 +141,21 @@ export class TrustService {
     for (const child of new Set([...before, ...after])) await this.verify(repository, child, depth + 1);
   }
 
-  /** Re-verifies every signed artifact of a project (its keys changed). */
-  async reverifyProject(project: string): Promise<number> {
+  /**
+   * Re-verifies one page of a project's signed artifacts (its keys changed), after the cursor
+   * `after`; answers the cursor to continue from, or null when the project is done.
+   */
+  async reverifyPage(project: string, after: string | undefined, pageSize = 100): Promise<string | null> {
+    const page = await this.deps.table.query(trustKeys.partition(project), { prefix: trustKeys.signedPrefix, after, limit: pageSize });
+    for (const item of page) await this.verify(item.repository as string, item.digest as string);
+    return page.length < pageSize ? null : page[page.length - 1]!.sk;
+  }
+
+  /** Re-verifies every signed artifact of a project, page after page, in this process. */
+  async reverifyProject(project: string): Promise<void> {
     let after: string | undefined;
-    let count = 0;
-    for (;;) {
-      const page = await this.deps.table.query(trustKeys.partition(project), { prefix: trustKeys.signedPrefix, after, limit: 100 });
-      for (const item of page) {
-        await this.verify(item.repository as string, item.digest as string);
-        count++;
-      }
-      if (page.length < 100) return count;
-      after = page[page.length - 1]!.sk;
-    }
+    do after = (await this.reverifyPage(project, after)) ?? undefined;
+    while (after !== undefined);
   }
 
   /** What a registry event changes for content trust. */

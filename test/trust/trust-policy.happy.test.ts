@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { digestOf } from '../../functions/core/digest.js';
 import { accessoriesOf } from '../../functions/trust/accessories.js';
-import { trustSummaryOf } from '../../functions/trust/trust-capability.js';
+import { describeKey, TrustKeyStore, type TrustKey } from '../../functions/trust/key-store.js';
+import { trustService, trustSummaryOf } from '../../functions/trust/trust-capability.js';
 import { pushBlob, pushCosignSignature, pushManifest, pushReferrer, type RegistryRequest } from './support/push-signatures.js';
 import { cosignSign, notationJws, pkiSigner, simpleSigningPayload } from './support/signers.js';
 import { trustApp, type TrustApp } from './support/trust-app.js';
@@ -102,6 +103,25 @@ describe('cosign policy', () => {
     expect((await t.v2(`/v2/${repo}/manifests/${referrer.digest}`, { method: 'DELETE' })).status).toBe(202);
     await t.settle();
     expect(await pull(repo, 'v1')).toMatchObject({ status: 412, message: expect.stringContaining('does not trust') });
+  });
+
+  test('a key change re-verifies the project page by page', async () => {
+    const p = await project({ enable_content_trust_cosign: 'true' });
+    const repo = `${p}/app`;
+    const subjects = [await image(repo, 'a'), await image(repo, 'b'), await image(repo, 'c')];
+    for (const subject of subjects) await cosignSignature(repo, subject);
+    await t.settle();
+    // The key goes in without its job, so that the pages below are all the re-verification there is.
+    const found = (await t.identity.projects.get(p))!;
+    const key = describeKey({ name: 'release', kind: 'public_key', pem: releasePem }, new Date());
+    expect(await new TrustKeyStore(t.deps.table).add(found, { ...(key as TrustKey), createdAt: new Date().toISOString() })).toBe(true);
+    const service = trustService(t.deps);
+    const cursor = await service.reverifyPage(p, undefined, 2);
+    expect(cursor).not.toBeNull();
+    const statuses = async () => Promise.all(subjects.map(async (s) => (await pull(repo, s.digest)).status));
+    expect((await statuses()).sort()).toEqual([200, 200, 412]);
+    expect(await service.reverifyPage(p, cursor!, 2)).toBeNull();
+    expect(await statuses()).toEqual([200, 200, 200]);
   });
 
   test('projects without the switch are not gated, signed or not', async () => {
