@@ -40,6 +40,13 @@ export interface SignatureResult {
   key?: string;
 }
 
+/** Stored for a signature manifest itself: it may be pulled under a policy (cosign and notation verify do). */
+export interface AccessoryMark {
+  version: 1;
+  accessoryOf: string;
+  computedAt: string;
+}
+
 /** The verdict stored with an artifact; small, so the pull path reads it with everything else. */
 export interface TrustSummary {
   version: 1;
@@ -91,6 +98,20 @@ async function signatureLayers(deps: AppDeps, manifests: Manifests, repository: 
   } catch {
     return 'the signature manifest is not readable';
   }
+}
+
+const envelopeTypes = new Set<string>([signatureTypes.cosignSimpleSigning, signatureTypes.notaryJws, signatureTypes.notaryCose]);
+
+/**
+ * Whether a signature manifest holds nothing but signature envelopes: no layer a runtime could
+ * unpack. Only such manifests are let through a pull policy as accessories; a manifest that merely
+ * claims a signature's artifactType and subject but carries a root filesystem is judged like any
+ * image, so the policy cannot be dodged by dressing an image up as a signature.
+ */
+export async function holdsOnlyEnvelopes(deps: AppDeps, repository: string, accessory: Accessory): Promise<boolean> {
+  const layers = await signatureLayers(deps, new Manifests(deps), repository, accessory);
+  if (typeof layers === 'string' || layers.length === 0) return false;
+  return layers.every((layer) => typeof layer.mediaType === 'string' && (envelopeTypes.has(layer.mediaType) || isSigstoreBundleType(layer.mediaType)));
 }
 
 /** Checks every signature layer of one accessory against the subject. */

@@ -2,7 +2,7 @@ import type { AppDeps } from '../app-env.js';
 import type { Capability } from '../capability.js';
 import { ArtifactSummaries } from '../registry/artifact-summaries.js';
 import type { Item } from '../ports/table.js';
-import type { TrustSummary } from './evaluate.js';
+import type { AccessoryMark, TrustSummary } from './evaluate.js';
 import { schemesRequired, trustMetadataKeys, trustViolation } from './policy.js';
 import { TrustService, type VerdictSink } from './trust-service.js';
 
@@ -14,6 +14,7 @@ function summarySink(deps: AppDeps): VerdictSink {
   const summaries = new ArtifactSummaries(deps.table);
   return {
     get: async (repository, digest) => (await summaries.get(repository, digest, trustCapabilityName)) as unknown as TrustSummary | null,
+    mark: (repository, digest, mark) => summaries.put(repository, digest, trustCapabilityName, mark as unknown as Record<string, Item[string]>),
     put: (repository, digest, summary) => summaries.put(repository, digest, trustCapabilityName, summary as unknown as Record<string, Item[string]>),
     remove: (repository, digest) => summaries.remove(repository, digest, trustCapabilityName),
   };
@@ -25,7 +26,7 @@ function summarySink(deps: AppDeps): VerdictSink {
  */
 export async function trustSummaryOf(deps: AppDeps, repository: string, digest: string): Promise<TrustSummary | null> {
   const item = await new ArtifactSummaries(deps.table).get(repository, digest, trustCapabilityName);
-  if (!item) return null;
+  if (!item || 'accessoryOf' in item) return null;
   const { pk: _pk, sk: _sk, ...summary } = item;
   return summary as unknown as TrustSummary;
 }
@@ -54,7 +55,10 @@ export function trustCapability(deps: AppDeps): Capability {
       metadataKeys: Object.values(trustMetadataKeys),
       check: ({ metadata, digest, summaries }) => {
         if (schemesRequired(metadata).length === 0) return null;
-        const stored = summaries[trustCapabilityName] as unknown as TrustSummary | undefined;
+        const found = summaries[trustCapabilityName] as unknown as TrustSummary | AccessoryMark | undefined;
+        // A signature manifest itself: `cosign verify` and `notation verify` must be able to fetch it.
+        if (found && 'accessoryOf' in found) return null;
+        const stored = found;
         const message = trustViolation(metadata, digest, stored, deps.now?.() ?? new Date());
         return message
           ? { message, detail: { digest, cosign: stored?.cosign?.state ?? 'unsigned', notation: stored?.notation?.state ?? 'unsigned' } }

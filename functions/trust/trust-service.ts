@@ -5,7 +5,7 @@ import { projectOf } from '../identity/stores/project-store.js';
 import { keys } from '../registry/keys.js';
 import { Manifests } from '../registry/manifests.js';
 import { accessoriesOf } from './accessories.js';
-import { evaluateArtifact, type TrustSummary } from './evaluate.js';
+import { evaluateArtifact, holdsOnlyEnvelopes, type AccessoryMark, type TrustSummary } from './evaluate.js';
 import { TrustKeyStore } from './key-store.js';
 import type { TrustMaterial } from './verification.js';
 import { trustKeys } from './keys.js';
@@ -38,6 +38,8 @@ export function subjectOfSigTag(tag: string | undefined): string | null {
 export interface VerdictSink {
   get(repository: string, digest: string): Promise<TrustSummary | null>;
   put(repository: string, digest: string, summary: TrustSummary): Promise<void>;
+  /** Marks a signature manifest as one, so a pull policy lets clients fetch it to verify. */
+  mark(repository: string, digest: string, mark: AccessoryMark): Promise<void>;
   remove(repository: string, digest: string): Promise<void>;
 }
 
@@ -92,6 +94,9 @@ export class TrustService {
     // subject can no longer be read from it, and must still be re-verified.
     for (const accessory of accessories) {
       await this.deps.table.put({ ...trustKeys.signatureOf(project, repository, accessory.digest), subject: digest });
+      if (await holdsOnlyEnvelopes(this.deps, repository, accessory)) {
+        await this.sink.mark(repository, accessory.digest, { version: 1, accessoryOf: digest, computedAt: own.computedAt });
+      }
     }
     const previous = await this.deps.table.get(signedKey);
     const children = await this.childrenOf(repository, digest);

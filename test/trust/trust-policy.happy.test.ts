@@ -154,6 +154,26 @@ describe('cosign policy', () => {
   });
 });
 
+describe('signature manifests under a policy', () => {
+  test('clients can fetch the signatures themselves (cosign verify, notation verify), but an image dressed up as one stays refused', async () => {
+    const p = await project({ enable_content_trust_cosign: 'true', enable_content_trust: 'true' });
+    const repo = `${p}/app`;
+    const subject = await image(repo);
+    await cosignSignature(repo, subject, stranger.privateKey);
+    const root = pkiSigner('root');
+    const signer = pkiSigner('signer-ec');
+    const notation = await pushReferrer(push, repo, subject, 'application/vnd.cncf.notary.signature', { mediaType: 'application/jose+json', bytes: await notationJws({ ...subject, key: signer.key, chain: [signer.certificate, root.certificate] }) });
+    // An image with a root filesystem layer, claiming to be a Notation signature of the subject.
+    const layer = await pushBlob(push, repo, Buffer.from('a tar of a root filesystem'));
+    const disguised = await pushReferrer(push, repo, subject, 'application/vnd.cncf.notary.signature', { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer });
+    await t.settle();
+    expect((await pull(repo, subject.digest)).status).toBe(412);
+    expect((await pull(repo, `${subject.digest.replace(':', '-')}.sig`)).status).toBe(200);
+    expect((await pull(repo, notation.digest)).status).toBe(200);
+    expect(await pull(repo, disguised.digest)).toMatchObject({ status: 412, code: 'PROJECTPOLICYVIOLATION' });
+  });
+});
+
 describe('multi-platform images', () => {
   test('the children of a signed index are pulled by digest under its signature, and lose it with it', async () => {
     const p = await project({ enable_content_trust_cosign: 'true' });
