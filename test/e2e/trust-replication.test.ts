@@ -118,6 +118,17 @@ describe('signatures survive a copy between two Berths and verify with the desti
     expect(refused.status).toBe(412);
     expect(JSON.parse(refused.body)).toMatchObject({ errors: [{ code: 'PROJECTPOLICYVIOLATION', message: expect.stringContaining('does not trust') }] });
 
+    // What a client sees: skopeo's pull from the refusing project fails on the policy, while the
+    // trusted project's image copies out, and the signature itself stays fetchable for verifiers.
+    const refusedCopy = await tools.skopeo(
+      ['copy', '--src-tls-verify=false', '--src-creds', creds, `docker://${destination.host}/strangers/app:v1`, `oci:${join(work.path, 'refused')}:v1`],
+      { allowFailure: true },
+    );
+    expect(refusedCopy.code).not.toBe(0);
+    expect(`${refusedCopy.stdout}${refusedCopy.stderr}`).toMatch(/412|Precondition|does not trust/i);
+    await tools.skopeo(['copy', '--src-tls-verify=false', '--src-creds', creds, `docker://${destination.host}/signed/app:v1`, `oci:${join(work.path, 'pulled')}:v1`]);
+    expect((await pullStatus(destination, 'strangers/app', sigTag)).status).toBe(200);
+
     // The source has no policy on: it serves the image, signed or not.
     expect((await pullStatus(source, 'signed/app', 'v1')).status).toBe(200);
   });
