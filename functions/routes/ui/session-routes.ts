@@ -47,7 +47,7 @@ export function sessionRoutes(): Hono<AppEnv> {
     const password = typeof form.password === 'string' ? form.password : '';
     if (login === '' || password === '') throw apiError(400, 'BAD_REQUEST', 'principal and password are required');
     const identity = c.get('deps').identity!;
-    const principal = await loginOrThrow(identity, login, password, () => apiError(401, 'UNAUTHORIZED', 'invalid username or password'));
+    const principal = await loginOrThrow(c, identity, login, password, () => apiError(401, 'UNAUTHORIZED', 'invalid username or password'));
     if (principal.kind !== 'user') throw apiError(401, 'UNAUTHORIZED', 'robot accounts cannot sign in to the portal');
     const previous = getCookie(c, sessionCookie);
     if (previous) await sessionsOf(c).delete(previous);
