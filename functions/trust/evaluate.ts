@@ -60,8 +60,10 @@ export interface TrustSummary {
 const closeness: Record<CheckStatus, number> = { verified: 3, untrusted: 2, mismatch: 1, invalid: 0 };
 
 function best(checks: SignatureCheck[]): SignatureCheck {
+  // Between two verified signatures, the one that holds longer; no end date holds longest.
+  const end = (c: SignatureCheck) => (c.validUntil ? Date.parse(c.validUntil) : Number.POSITIVE_INFINITY);
   return checks.reduce((a, b) => {
-    if (a.status === 'verified' && b.status === 'verified') return (a.validUntil ?? '9') >= (b.validUntil ?? '9') ? a : b;
+    if (a.status === 'verified' && b.status === 'verified') return end(a) >= end(b) ? a : b;
     return closeness[b.status] > closeness[a.status] ? b : a;
   });
 }

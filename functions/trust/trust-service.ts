@@ -1,6 +1,7 @@
 import type { AppDeps } from '../app-env.js';
 import type { RegistryEvent } from '../core/jobs.js';
 import { parseDigest } from '../core/digest.js';
+import { mediaTypes } from '../core/manifest.js';
 import { projectOf } from '../identity/stores/project-store.js';
 import { keys } from '../registry/keys.js';
 import { Manifests } from '../registry/manifests.js';
@@ -13,7 +14,7 @@ import { trustKeys } from './keys.js';
 /** Children of an index that inherit its verdict, and how deep indexes of indexes are followed. */
 const maxChildren = 64;
 const maxIndexDepth = 3;
-const indexTypes = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const indexTypes = new Set<string>([mediaTypes.ociIndex, mediaTypes.dockerManifestList]);
 
 /** Each scheme the artifact is not verified in itself takes a verified verdict of a parent index. */
 function inherit(own: TrustSummary, parents: { index: string; summary: TrustSummary }[]): TrustSummary {
@@ -27,11 +28,11 @@ function inherit(own: TrustSummary, parents: { index: string; summary: TrustSumm
 }
 
 /** A cosign tag-scheme signature tag, and the digest it signs. */
-const sigTag = /^(sha256|sha512)-([a-f0-9]{64}|[a-f0-9]{128})\.sig$/;
+const sigTag = /^(?:(sha256)-([a-f0-9]{64})|(sha512)-([a-f0-9]{128}))\.sig$/;
 
 export function subjectOfSigTag(tag: string | undefined): string | null {
   const match = tag ? sigTag.exec(tag) : null;
-  return match ? `${match[1]}:${match[2]}` : null;
+  return match ? `${match[1] ?? match[3]}:${match[2] ?? match[4]}` : null;
 }
 
 /** Where verdicts go once computed; the pull gate reads them from there. */
