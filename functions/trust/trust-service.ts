@@ -1,6 +1,7 @@
 import type { AppDeps } from '../app-env.js';
 import type { RegistryEvent } from '../core/jobs.js';
 import { parseDigest } from '../core/digest.js';
+import { OciError } from '../core/errors.js';
 import { mediaTypes } from '../core/manifest.js';
 import { projectOf } from '../identity/stores/project-store.js';
 import { keys } from '../registry/keys.js';
@@ -203,7 +204,14 @@ export class TrustService {
     // registry so its own delete event reaches every subscriber (audit, replication, this one).
     for (const accessory of await accessoriesOf(this.deps, event.repository, event.digest)) {
       const digest = parseDigest(accessory.digest);
-      if (digest) await this.manifests.delete(event.repository, { digest }, { actor: 'content-trust' });
+      if (!digest) continue;
+      try {
+        await this.manifests.delete(event.repository, { digest }, { actor: 'content-trust' });
+      } catch (error) {
+        // A policy refusing the delete (an immutable `.sig` tag) is an answer, not a failure to
+        // retry forever: the accessory stays, as it would for a user's own DELETE.
+        if (!(error instanceof OciError)) throw error;
+      }
     }
     const signed = await this.deps.table.get(trustKeys.signed(project, event.repository, event.digest));
     await this.forget(event.repository, event.digest, signed?.children as string[] | undefined, 0);
