@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { createApp } from '../../functions/app.js';
+import { loadConfig } from '../../functions/config.js';
 import { type AwsDeps, createAwsDeps } from '../../functions/entry/aws-deps.js';
 import { Identity } from '../../functions/identity/identity.js';
 import { PullGates } from '../../functions/registry/pull-gates.js';
@@ -24,7 +25,7 @@ const repo = 'aws-trust/app';
 
 beforeAll(async () => {
   stack = await startMotoStack();
-  deps = createAwsDeps(stack.env);
+  deps = createAwsDeps(loadConfig(stack.env));
   const app = createApp(deps);
   request = async (path, init) => app.request(path, init);
   const identity = new Identity(deps.table, { service: 'berth' });
