@@ -1,3 +1,5 @@
+import { partitions } from '../table-layout.js';
+
 /**
  * Where content trust keeps its items in the single table (prefix `trust#`, registered in
  * table-layout.ts). One partition per project, so a project's keys and its signed artifacts are
@@ -5,6 +7,7 @@
  *
  *   pk                 sk                                 item
  *   trust#<project>    key#<name>                         trusted key: kind, pem, algorithm, fingerprint,
+ *                                                         projectId (of the project that added it),
  *                                                         identity (anchors), createdAt
  *   trust#<project>    signed#<repository>@<digest>       an artifact that has signatures: what a key
  *                                                         change must re-verify
@@ -12,7 +15,7 @@
  *   trust#<project>    parentof#<repository>@<child>#<index>  an index with a verdict → a child that
  *                                                         inherits it
  */
-export const trustPrefix = 'trust#';
+const trustPrefix = partitions.trust;
 
 export const trustKeys = {
   partition: (project: string) => `${trustPrefix}${project}`,
