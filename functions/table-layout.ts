@@ -41,6 +41,12 @@ export const partitions = {
   audit: 'audit#',
   /** trust/keys.ts: a project's trusted keys, its signed artifacts, signature → subject pointers */
   trust: 'trust#',
+  /** lifecycle/webhook-policies.ts: a project's webhook policies */
+  webhookPolicy: 'webhook-policy#',
+  /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */
+  webhookTask: 'webhook-task#',
+  /** lifecycle/retention-policies.ts: retention policies, their executions and tasks */
+  retention: 'retention#',
   /** ui/session-store.ts: portal sessions, keyed by a hash of the cookie's id (TTL) */
   session: 'session#',
   /** ops/health.ts: read by the health check, never written */
@@ -61,4 +67,6 @@ export const indexPartitions = {
   outbox: 'outbox',
   /** schedules/schedule-store.ts: every schedule */
   schedules: 'schedules',
+  /** lifecycle/webhook-deliveries.ts: webhook tasks waiting for a retry, by due time */
+  webhookRetries: 'webhook-retries',
 } as const;
