@@ -257,8 +257,8 @@ describe('accessories follow their artifact', () => {
       expect((await t.v2(`/v2/${repo}/manifests/${digest}`, { method: 'HEAD' })).status).toBe(404);
     }
     expect((await t.v2(`/v2/${repo}/manifests/${subject.digest.replace(':', '-')}.sig`, { method: 'HEAD' })).status).toBe(404);
-    const audit = await t.deps.table.query(`audit#${repo}`);
-    const deleted = audit.filter((a) => a.action === 'delete').map((a) => a.digest);
+    const audit = await t.deps.table.query(`audit#${p}`);
+    const deleted = audit.filter((a) => a.operation === 'delete' && a.resource_type === 'artifact').map((a) => (a.resource as string).split('@')[1]);
     expect(deleted.sort()).toEqual([subject.digest, sig.digest, notation.digest, sbom.digest].sort());
     expect(await t.deps.table.query(`trust#${p}`)).toEqual([]);
   });

@@ -68,8 +68,21 @@ export async function trustApp() {
     v2,
     api,
     tokenFor,
-    /** Runs every queued job (events, re-verification) now. */
-    settle: () => deps.queue.drain(),
+    /**
+     * Runs every queued job (events, re-verification) now, and waits out the consumer running in
+     * the background too: a job it holds can enqueue more (a cascade of deletes), so settled means
+     * the queue stayed empty across two looks.
+     */
+    settle: async () => {
+      const pending = async () => (await deps.table.query('queue#jobs', { limit: 1 })).length + (await deps.table.query('queue#jobs-long', { limit: 1 })).length;
+      const deadline = Date.now() + 15_000;
+      let quiet = 0;
+      while (quiet < 2 && Date.now() < deadline) {
+        await deps.queue.drain();
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        quiet = (await pending()) === 0 ? quiet + 1 : 0;
+      }
+    },
     cleanup: async () => {
       await deps.queue.stop();
       deps.table.close();
