@@ -41,6 +41,8 @@ export const partitions = {
   audit: 'audit#',
   /** trust/keys.ts: a project's trusted keys, its signed artifacts, signature → subject pointers */
   trust: 'trust#',
+  /** replication/keys.ts: remote registries, policies, executions, tasks and their logs */
+  replication: 'replication#',
   /** lifecycle/webhook-policies.ts: a project's webhook policies */
   webhookPolicy: 'webhook-policy#',
   /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */

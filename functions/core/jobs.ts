@@ -39,6 +39,27 @@ const deleteBlob = z.object({
   digest: z.string().check(z.minLength(1)),
 });
 
+/**
+ * Plans one execution of a replication policy: lists the source and writes its tasks. A schedule
+ * enqueues it without `executionId`; the first delivery then records the execution.
+ */
+const replicationExecution = z.object({
+  version: z.literal(1),
+  kind: z.literal('replication-execution'),
+  id: z.string().check(z.minLength(1)),
+  policyId: z.int().check(z.positive()),
+  executionId: z.optional(z.int().check(z.positive())),
+});
+
+/** Copies one repository's artifacts (or deletes one) for an execution; may move gigabytes. */
+const replicationTask = z.object({
+  version: z.literal(1),
+  kind: z.literal('replication-task'),
+  id: z.string().check(z.minLength(1)),
+  executionId: z.int().check(z.positive()),
+  taskId: z.int().check(z.positive()),
+});
+
 /** Sent every minute (EventBridge on AWS, a timer on one machine): enqueue the schedules now due. */
 const scheduleTick = z.object({
   version: z.literal(1),
@@ -111,6 +132,8 @@ export const jobSchema = z.discriminatedUnion('kind', [
   webhookDelivery,
   webhookRetrySweep,
   trustReverify,
+  replicationExecution,
+  replicationTask,
 ]);
 
 export type Job = z.infer<typeof jobSchema>;
@@ -126,6 +149,9 @@ export type NotifyJob = z.infer<typeof notify>;
 export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([
   // A project's whole retention run is one job (resumable: finished repositories are skipped).
   'retention-run',
+  // Planning lists a whole source; a task copies a repository's images (resumable per blob).
+  'replication-execution',
+  'replication-task',
 ]);
 
 export function isLongJob(job: Pick<Job, 'kind'>): boolean {

@@ -78,6 +78,12 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
     const scope: ResourceAccess = { type: 'repository', name: repository, actions: access.actions };
     if (!(await holds(identity, caller, repository, access.actions))) throw refusal(c, identity, caller, scope, 'access denied');
 
+    if (caller.claims && access.actions.every((action) => action === 'pull')) {
+      // A bearer pull is decided by the token alone; its subject names the actor without a lookup
+      // (the hot path: every layer and manifest GET of every client).
+      if (caller.claims.subject !== '') c.set('actor', caller.claims.subject);
+      return next();
+    }
     if (access.actions.includes('push')) await createProjectOnPush(identity, caller, repository);
     c.set('canPull', async (other) => isValidName(other) && holds(identity, caller, other, ['pull']));
     c.set('canOverwriteTag', async (other) => {
