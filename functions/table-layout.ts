@@ -49,6 +49,8 @@ export const partitions = {
   scannerName: 'scannername#',
   scanConfig: 'scanconfig',
   scanRequest: 'scanreq#',
+  /** trust/keys.ts: a project's trusted keys, its signed artifacts, signature → subject pointers */
+  trust: 'trust#',
   /** replication/keys.ts: remote registries, policies, executions, tasks and their logs */
   replication: 'replication#',
   /** lifecycle/webhook-policies.ts: a project's webhook policies */

@@ -68,6 +68,16 @@ const scheduleTick = z.object({
   id: z.string().check(z.minLength(1)),
 });
 
+/** A project's trusted keys changed: re-verify the signatures of its signed artifacts (trust). */
+const trustReverify = z.object({
+  version: z.literal(1),
+  kind: z.literal('trust-reverify'),
+  id: z.string().check(z.minLength(1)),
+  project: z.string().check(z.minLength(1)),
+  /** Resume after this signed artifact (a page per job, so a large project never outlasts one worker run). */
+  after: z.optional(z.string()),
+});
+
 /** Run retention policy `policyId` as execution `executionId` (lifecycle/retention-runner.ts). */
 const retentionRun = z.object({
   version: z.literal(1),
@@ -128,6 +138,7 @@ export const jobSchema = z.discriminatedUnion('kind', [
   notify,
   webhookDelivery,
   webhookRetrySweep,
+  trustReverify,
   replicationExecution,
   replicationTask,
 ]);

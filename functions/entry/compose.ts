@@ -14,6 +14,7 @@ import { topologyFromConfig } from '../replication/topology.js';
 import { replicationCapability } from '../replication/replication-capability.js';
 import { schedulesCapability } from '../schedules/schedules-capability.js';
 import { scanningCapability } from '../scanning/scanning-capability.js';
+import { trustCapability } from '../trust/trust-capability.js';
 import { dispatch } from '../worker/dispatch.js';
 
 /** What differs between runtimes in the wiring below. */
@@ -40,6 +41,7 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
     retentionCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
     scanningCapability(deps, options.config ?? {}),
+    trustCapability(deps),
     replicationCapability(deps),
   ];
 }

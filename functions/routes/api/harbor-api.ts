@@ -17,6 +17,7 @@ import { robotRoutes } from './robots.js';
 import { scanArtifactRoutes } from './scan-artifacts.js';
 import { scanSystemRoutes } from './scan-system.js';
 import { scannerRoutes } from './scanners.js';
+import { trustKeyRoutes } from './trust-keys.js';
 import { userRoutes } from './users.js';
 import { webhookRoutes } from './webhooks.js';
 
@@ -45,6 +46,7 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/openapi.json', (c) => c.json(openApiDocument()));
   api.route('/projects', projectRoutes());
   api.route('/projects', memberRoutes());
+  api.route('/projects', trustKeyRoutes());
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());

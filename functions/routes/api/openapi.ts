@@ -8,6 +8,7 @@ import { policySchema } from './replication-policies.js';
 import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
 import { cveAllowlistSchema, scanScheduleSchema } from './scan-system.js';
 import { scannerRegistrationSchema } from './scanners.js';
+import { trustKeyReqSchema } from './trust-keys.js';
 import { retentionPolicySchema } from '../../lifecycle/retention-policies.js';
 import { webhookPolicySchema } from '../../lifecycle/webhook-policies.js';
 import { retentionExecutionSchema, retentionStopSchema } from './retentions.js';
@@ -31,6 +32,7 @@ const bodies = {
   ScannerRegistrationReq: scannerRegistrationSchema,
   ScanAllSchedule: scanScheduleSchema,
   CVEAllowlist: cveAllowlistSchema,
+  TrustKeyReq: trustKeyReqSchema,
   Registry: registryCreateSchema,
   RegistryUpdate: registryUpdateSchema,
   RegistryPing: registryPingSchema,
@@ -139,6 +141,13 @@ const ops: Record<string, Partial<Record<Method, Op>>> = {
     delete: { summary: 'Remove a registration', ok: 200, params: ['registration_id'] },
   },
   '/scanners/{registration_id}/metadata': { get: { summary: "The adapter's metadata", ok: 200, params: ['registration_id'] } },
+  '/projects/{project_name_or_id}/trust/keys': {
+    get: { summary: "The project's trusted signing keys (project admin)", ok: 200, params: ['project_name_or_id'], query: ['page', 'page_size'] },
+    post: { summary: 'Trust a cosign public key or a Notation trust anchor certificate with its signer identity (project admin)', body: 'TrustKeyReq', ok: 201, params: ['project_name_or_id'] },
+  },
+  '/projects/{project_name_or_id}/trust/keys/{name}': {
+    delete: { summary: 'Stop trusting a key (project admin)', ok: 200, params: ['project_name_or_id', 'name'] },
+  },
   '/registries': {
     get: { summary: 'List remote registries (system admin; secrets answered as *****)', ok: 200, query: ['q', 'name', 'page', 'page_size'] },
     post: { summary: 'Add a remote registry (harbor or docker-registry); its secret is sealed at rest', body: 'Registry', ok: 201 },
