@@ -6,6 +6,7 @@ import { BlobLinks } from './registry/blob-links.js';
 import { Manifests } from './registry/manifests.js';
 import { PullGates } from './registry/pull-gates.js';
 import { Uploads } from './registry/uploads.js';
+import { portalRoutes } from './routes/ui/portal.js';
 import { v2App } from './routes/v2/index.js';
 
 /**
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   if (deps.identity) mountIdentity(app);
   app.route('/v2', v2App());
+  app.route('/', portalRoutes());
   app.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   app.onError(renderError);
   return app;

@@ -39,6 +39,8 @@ export const partitions = {
   schedule: 'schedule#',
   /** lifecycle/audit-capability.ts: audit records of registry events */
   audit: 'audit#',
+  /** ui/session-store.ts: portal sessions, keyed by a hash of the cookie's id (TTL) */
+  session: 'session#',
 } as const;
 
 /** Partition prefixes of index gsi1 (its own namespace). */

@@ -12,10 +12,13 @@ export interface EntryPoints {
   readonly worker: string;
   /** Node program that listens on `PORT` and serves the app for the upload service. */
   readonly uploadServer: string;
+  /** Exports `handler` for DynamoDB stream batches: relays committed outbox jobs to SQS. */
+  readonly outboxRelay: string;
 }
 
 export const defaultEntryPoints: EntryPoints = {
   api: path.join(repoRoot, 'functions', 'entry', 'api.handler.ts'),
   worker: path.join(repoRoot, 'functions', 'entry', 'worker.handler.ts'),
   uploadServer: path.join(repoRoot, 'functions', 'entry', 'upload-server.ts'),
+  outboxRelay: path.join(repoRoot, 'functions', 'entry', 'outbox-relay.handler.ts'),
 };

@@ -1,7 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
+import { longQueueDefinition, queueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
+
+export interface JobQueueProps {
+  /** The queue's shape: short jobs (the default) or long ones. */
+  readonly definition?: typeof queueDefinition | typeof longQueueDefinition;
+}
 
 /**
  * A work queue with its dead-letter queue, shaped by resource-definitions.ts (shared with
@@ -13,19 +18,20 @@ export class JobQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: JobQueueProps = {}) {
     super(scope, id);
+    const definition = props.definition ?? queueDefinition;
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.seconds(queueDefinition.deadLetterRetentionSeconds),
+      retentionPeriod: Duration.seconds(definition.deadLetterRetentionSeconds),
     });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(queueDefinition.visibilityTimeoutSeconds),
+      visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: queueDefinition.maxReceiveCount },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
     });
   }
 }

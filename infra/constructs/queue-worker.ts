@@ -13,6 +13,9 @@ export interface QueueWorkerProps {
   readonly config: WorkerConfig;
   readonly environment: Record<string, string>;
   readonly logRetentionDays: LogRetentionDays;
+  /** Defaults: the short queue's worker timeout, 512 MiB. */
+  readonly timeoutSeconds?: number;
+  readonly memoryMiB?: number;
 }
 
 /**
@@ -28,8 +31,8 @@ export class QueueWorker extends Construct {
     this.handler = new BerthFunction(this, 'Handler', {
       entry: props.entry,
       description: props.description,
-      memoryMiB: 512,
-      timeout: Duration.seconds(queueDefinition.workerTimeoutSeconds),
+      memoryMiB: props.memoryMiB ?? 512,
+      timeout: Duration.seconds(props.timeoutSeconds ?? queueDefinition.workerTimeoutSeconds),
       environment: props.environment,
       logRetentionDays: props.logRetentionDays,
     });

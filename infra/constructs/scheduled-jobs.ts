@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Schedule, ScheduleExpression, ScheduleTargetInput, ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
 import { SqsSendMessage } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -17,22 +18,17 @@ export interface ScheduledJob {
 }
 
 /**
- * Periodic jobs. Not implemented yet, so registered disabled (the issues that bring the job
- * kinds enable them): `gc-sweep` (garbage collection of blobs no manifest references) and
- * `replication-schedule` (scheduled replication policies).
+ * Periodic jobs. One tick a minute is all: the schedules users set (garbage collection, scan all,
+ * scheduled replication, retention) live in the table with their own cron, and the tick enqueues
+ * those that are due (functions/schedules/). The tick also relays outbox items the stream relay
+ * could not.
  */
 export const scheduledJobs: readonly ScheduledJob[] = [
   {
-    kind: 'gc-sweep',
-    description: 'Berth: sweep blobs no manifest references',
-    schedule: ScheduleExpression.cron({ minute: '17', hour: '3' }),
-    enabled: false,
-  },
-  {
-    kind: 'replication-schedule',
-    description: 'Berth: run scheduled replication policies',
-    schedule: ScheduleExpression.cron({ minute: '5' }),
-    enabled: false,
+    kind: 'schedule-tick',
+    description: 'Berth: enqueue the schedules that are due',
+    schedule: ScheduleExpression.rate(Duration.minutes(1)),
+    enabled: true,
   },
 ];
 
@@ -62,7 +58,6 @@ export class ScheduledJobs extends Construct {
               version: 1,
               kind: job.kind,
               id: ContextAttribute.executionId,
-              at: ContextAttribute.scheduledTime,
             }),
           }),
         }),

@@ -1,4 +1,10 @@
 import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { longQueueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
+import { partitions } from '../../functions/table-layout.js';
+import { acknowledge } from '../nag/acknowledge.js';
 import { Secret as EcsSecret } from 'aws-cdk-lib/aws-ecs';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
@@ -26,6 +32,7 @@ export const envNames = {
   bucket: 'BERTH_BUCKET',
   table: 'BERTH_TABLE',
   queueUrl: 'BERTH_QUEUE_URL',
+  longQueueUrl: 'BERTH_LONG_QUEUE_URL',
   uploadTokenSecret: 'BERTH_UPLOAD_TOKEN_SECRET',
   uploadServiceUrl: 'BERTH_UPLOAD_SERVICE_URL',
   peerRegions: 'BERTH_PEER_REGIONS',
@@ -49,6 +56,10 @@ export class ApiStack extends Stack {
   readonly api: RegistryApi;
   readonly apiFunction: BerthFunction;
   readonly worker: QueueWorker;
+  /** Replication and scanning: one job at a time, for up to Lambda's 15 minutes. */
+  readonly longWorker: QueueWorker;
+  /** Relays jobs committed with domain writes (the outbox) from the table's stream to SQS. */
+  readonly outboxRelay: BerthFunction;
   readonly uploadService?: UploadService;
   readonly monitoring: Monitoring;
 
@@ -68,6 +79,8 @@ export class ApiStack extends Stack {
     const bucket = stateful.blobs.bucket;
     const table = stateful.metadata.table;
     const queue = stateful.jobs.queue;
+    const longQueue = stateful.longJobs.queue;
+    const enqueuers: IGrantable[] = [];
     const secret = stateful.tokenSecret.secret;
 
     const domain = config.domain
@@ -79,6 +92,7 @@ export class ApiStack extends Stack {
       [envNames.bucket]: bucket.bucketName,
       [envNames.table]: table.tableName,
       [envNames.queueUrl]: queue.queueUrl,
+      [envNames.longQueueUrl]: longQueue.queueUrl,
     };
     const admin = stateful.adminCredentials?.secret;
     if (config.auth.enabled && !admin) throw new Error(`Stage ${config.name}: auth is on but the stateful stack has no admin secret`);
@@ -152,7 +166,7 @@ export class ApiStack extends Stack {
     });
     const apiRole = this.apiFunction.role;
     apiRole.addManagedPolicy(stateful.access.api);
-    queue.grantSendMessages(apiRole);
+    enqueuers.push(apiRole);
 
     this.api = new RegistryApi(this, 'Api', {
       handler: this.apiFunction.function,
@@ -176,8 +190,65 @@ export class ApiStack extends Stack {
     });
     const workerRole = this.worker.handler.role;
     workerRole.addManagedPolicy(stateful.access.worker);
+
+    this.longWorker = new QueueWorker(this, 'LongJobsWorker', {
+      entry: props.entryPoints.worker,
+      queue: longQueue,
+      description: 'Berth long jobs worker (replication, scanning)',
+      config: { batchSize: longQueueDefinition.batchSize, maxConcurrency: config.workers.maxConcurrency },
+      timeoutSeconds: longQueueDefinition.workerTimeoutSeconds,
+      // Layers stream through; memory buys CPU for hashing and decompressing them.
+      memoryMiB: 2048,
+      environment: {
+        ...dataEnv,
+        ...peerEnv,
+        POWERTOOLS_SERVICE_NAME: 'berth-long-worker',
+      },
+      logRetentionDays: config.logRetentionDays,
+    });
+    const longWorkerRole = this.longWorker.handler.role;
+    longWorkerRole.addManagedPolicy(stateful.access.worker);
     // Jobs may enqueue follow-up jobs (an event fans out into replication and scan jobs).
-    queue.grantSendMessages(workerRole);
+    enqueuers.push(workerRole, longWorkerRole);
+
+    this.outboxRelay = new BerthFunction(this, 'OutboxRelay', {
+      entry: props.entryPoints.outboxRelay,
+      description: 'Berth outbox relay: committed jobs from the table stream to SQS',
+      memoryMiB: 256,
+      timeout: Duration.seconds(60),
+      environment: { ...dataEnv, POWERTOOLS_SERVICE_NAME: 'berth-outbox-relay' },
+      logRetentionDays: config.logRetentionDays,
+    });
+    this.outboxRelay.function.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        // Items stay in the table until relayed, and the scheduler's tick sweeps what the stream
+        // gave up on; retrying for ever would only hold the shard up.
+        retryAttempts: 10,
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(partitions.outbox) } } },
+          }),
+        ],
+      }),
+    );
+    const relayRole = this.outboxRelay.role;
+    acknowledge(relayRole, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams, which the stream event source needs, cannot be scoped to a resource; the stream read actions themselves name the table stream.',
+    });
+    // Reads the item it relays and deletes it once sent; nothing else of the table.
+    relayRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], resources: [table.tableArn] }));
+    enqueuers.push(relayRole);
+    for (const grantee of enqueuers) {
+      queue.grantSendMessages(grantee);
+      longQueue.grantSendMessages(grantee);
+    }
 
     new ScheduledJobs(this, 'Schedules', { queue, jobs: scheduledJobs });
 
@@ -186,8 +257,13 @@ export class ApiStack extends Stack {
       functions: [
         { name: 'Api', function: this.apiFunction.function },
         { name: 'JobsWorker', function: this.worker.handler.function },
+        { name: 'LongJobsWorker', function: this.longWorker.handler.function },
+        { name: 'OutboxRelay', function: this.outboxRelay.function },
       ],
-      queues: [{ name: 'Jobs', queue, deadLetterQueue: stateful.jobs.deadLetterQueue }],
+      queues: [
+        { name: 'Jobs', queue, deadLetterQueue: stateful.jobs.deadLetterQueue },
+        { name: 'LongJobs', queue: longQueue, deadLetterQueue: stateful.longJobs.deadLetterQueue },
+      ],
       uploadService: this.uploadService,
       alarmEmail: config.alarmEmail,
     });

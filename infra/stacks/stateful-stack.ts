@@ -6,6 +6,7 @@ import { AdminCredentials } from '../constructs/admin-credentials.js';
 import { AccessLogBucket } from '../constructs/access-log-bucket.js';
 import { BlobBucket } from '../constructs/blob-bucket.js';
 import { DataAccessPolicies } from '../constructs/data-access.js';
+import { longQueueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
 import { JobQueue } from '../constructs/job-queue.js';
 import { MetadataTable } from '../constructs/metadata-table.js';
 import { TokenSigningSecret } from '../constructs/token-signing-secret.js';
@@ -21,6 +22,8 @@ export const statefulLogicalIds = {
   metadataTable: 'MetadataTable',
   jobsQueue: 'JobsQueue',
   jobsDeadLetterQueue: 'JobsDeadLetterQueue',
+  longJobsQueue: 'LongJobsQueue',
+  longJobsDeadLetterQueue: 'LongJobsDeadLetterQueue',
   tokenSigningSecret: 'TokenSigningSecret',
   adminCredentials: 'AdminCredentials',
 } as const;
@@ -35,6 +38,8 @@ export class StatefulStack extends Stack {
   readonly blobs: BlobBucket;
   readonly metadata: MetadataTable;
   readonly jobs: JobQueue;
+  /** Replication and scanning: jobs that may run for minutes, on their own queue and worker. */
+  readonly longJobs: JobQueue;
   readonly tokenSecret: TokenSigningSecret;
   /** The admin's initial password; only when the stage turns auth on. */
   readonly adminCredentials?: AdminCredentials;
@@ -55,6 +60,7 @@ export class StatefulStack extends Stack {
     });
     this.metadata = new MetadataTable(this, 'Metadata', { retainData });
     this.jobs = new JobQueue(this, 'Jobs');
+    this.longJobs = new JobQueue(this, 'LongJobs', { definition: longQueueDefinition });
     this.tokenSecret = new TokenSigningSecret(this, 'TokenSigning', { retainData });
     if (config.auth.enabled) {
       this.adminCredentials = new AdminCredentials(this, 'Admin', { retainData });
@@ -66,6 +72,8 @@ export class StatefulStack extends Stack {
     pin(this.metadata.table, statefulLogicalIds.metadataTable);
     pin(this.jobs.queue, statefulLogicalIds.jobsQueue);
     pin(this.jobs.deadLetterQueue, statefulLogicalIds.jobsDeadLetterQueue);
+    pin(this.longJobs.queue, statefulLogicalIds.longJobsQueue);
+    pin(this.longJobs.deadLetterQueue, statefulLogicalIds.longJobsDeadLetterQueue);
     pin(this.tokenSecret.secret, statefulLogicalIds.tokenSigningSecret);
 
     this.access = new DataAccessPolicies(this, 'DataAccess', {
@@ -81,12 +89,14 @@ export class StatefulStack extends Stack {
         bucket: this.blobs.bucket.bucketName,
         table: this.metadata.table.tableName,
         queueUrl: this.jobs.queue.queueUrl,
+        longQueueUrl: this.longJobs.queue.queueUrl,
       }),
     });
 
     new CfnOutput(this, 'BlobBucketName', { value: this.blobs.bucket.bucketName });
     new CfnOutput(this, 'MetadataTableName', { value: this.metadata.table.tableName });
     new CfnOutput(this, 'JobsQueueUrl', { value: this.jobs.queue.queueUrl });
+    new CfnOutput(this, 'LongJobsQueueUrl', { value: this.longJobs.queue.queueUrl });
     if (this.adminCredentials) {
       new CfnOutput(this, 'AdminSecretArn', {
         description: 'Secret holding the initial password of the registry admin "admin" (field password)',

@@ -129,7 +129,7 @@ describe('Lambda functions', () => {
 
   test('each function has its own role with its own data policy', () => {
     const roles = prod.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }) } });
-    const policies = Object.values(roles).map((r) => JSON.stringify(r.Properties.ManagedPolicyArns));
+    const policies = Object.values(roles).map((r) => JSON.stringify(r.Properties.ManagedPolicyArns ?? []));
     expect(policies.some((p) => p.includes('RefDataAccessapi'))).toBe(true);
     expect(policies.some((p) => p.includes('RefDataAccessworker'))).toBe(true);
     // No AWS-managed policy (AWSLambdaBasicExecutionRole allows creating any log group).
@@ -196,10 +196,31 @@ describe('jobs worker', () => {
     dev.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
   });
 
-  test('may consume the jobs queue, and only it', () => {
+  test('each worker may consume its own queue, and only it', () => {
     const consume = iamStatements('api', prod).filter((s) => actionsOf(s).includes('sqs:ReceiveMessage'));
-    expect(consume).toHaveLength(1);
-    expect(JSON.stringify(consume[0]!.Resource)).toContain('FnGetAttJobsQueueArn');
+    expect(consume).toHaveLength(2);
+    const byRole = Object.fromEntries(consume.map((s) => [s.where.replace(/^api\//, '').replace(/[0-9A-Fa-f]{8}$/, ''), JSON.stringify(s.Resource)]));
+    expect(byRole.JobsWorkerHandlerRoleDefaultPolicy).toContain('FnGetAttJobsQueueArn');
+    expect(byRole.LongJobsWorkerHandlerRoleDefaultPolicy).toContain('FnGetAttLongJobsQueueArn');
+  });
+
+  test('the long-job worker runs one job at a time for up to 15 minutes, within the queue visibility timeout', () => {
+    const worker = functionByDescription(prod, 'Berth long jobs worker (replication, scanning)');
+    expect(worker.Properties.Timeout).toBe(900);
+    prod.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    all.get('prod/Stateful-eu-west-1')!.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 5400 });
+  });
+
+  test('the outbox relay reads only new outbox items from the table stream, and reports failures one by one', () => {
+    prod.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'outbox#' }] } } } }) }] },
+    });
+    const relay = iamStatements('api', prod).filter((s) => s.where.includes('OutboxRelayRole'));
+    const tableActions = relay.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') && !a.includes('Stream') && !a.includes('Shard') && !a.includes('Records'));
+    expect(tableActions.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem']);
   });
 });
 
@@ -249,12 +270,14 @@ describe('upload service', () => {
     expect(environment[envNames.uploadTokenSecret]).toBeUndefined();
   });
 
-  test('may not send jobs: blob uploads emit none (the queue URL is configuration only)', () => {
+  test('may not send jobs: blob uploads emit none, and manifest events go through the outbox', () => {
     const sends = iamStatements('api', prod).filter((s) => actionsOf(s).includes('sqs:SendMessage'));
-    const senders = sends.map((s) => s.where.replace(/^api\//, '').replace(/[0-9A-Fa-f]{8}$/, '')).sort();
+    const senders = [...new Set(sends.map((s) => s.where.replace(/^api\//, '').replace(/[0-9A-Fa-f]{8}$/, '')))].sort();
     expect(senders).toEqual([
       'ApiFunctionRoleDefaultPolicy',
       'JobsWorkerHandlerRoleDefaultPolicy',
+      'LongJobsWorkerHandlerRoleDefaultPolicy',
+      'OutboxRelayRoleDefaultPolicy',
       expect.stringMatching(/^SchedulerRoleForTarget.*DefaultPolicy/),
     ]);
   });
@@ -329,11 +352,12 @@ describe('upload service', () => {
 });
 
 describe('scheduled jobs', () => {
-  test('enqueue versioned jobs on the jobs queue, disabled until their job kinds exist', () => {
+  test('one tick a minute on the jobs queue runs every schedule users set', () => {
     const schedules = Object.values(prod.findResources('AWS::Scheduler::Schedule'));
-    expect(schedules.map((s) => JSON.parse(s.Properties.Target.Input).kind).sort()).toEqual(['gc-sweep', 'replication-schedule']);
+    expect(schedules.map((s) => JSON.parse(s.Properties.Target.Input).kind).sort()).toEqual(['schedule-tick']);
     for (const schedule of schedules) {
-      expect(schedule.Properties.State).toBe('DISABLED');
+      expect(schedule.Properties.State).toBe('ENABLED');
+      expect(schedule.Properties.ScheduleExpression).toBe('rate(1 minute)');
       expect(JSON.stringify(schedule.Properties.Target.Arn)).toContain('FnGetAttJobsQueueArn');
       expect(JSON.parse(schedule.Properties.Target.Input)).toMatchObject({ version: 1, id: '<aws.scheduler.execution-id>' });
     }
@@ -348,9 +372,14 @@ describe('monitoring', () => {
     const metricNames = prodAlarms.map((a) => a.Properties.MetricName ?? 'math');
     expect(metricNames.sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesVisible',
+      'Errors',
+      'Errors',
       'Errors',
       'Errors',
       'HTTPCode_Target_5XX_Count',
+      'Throttles',
+      'Throttles',
       'Throttles',
       'Throttles',
       'UnHealthyHostCount',
@@ -361,7 +390,7 @@ describe('monitoring', () => {
     const rate = prodAlarms.find((a) => !a.Properties.MetricName)!;
     expect(JSON.stringify(rate.Properties.Metrics)).toContain('100 * errors / requests');
     expect(JSON.stringify(rate.Properties.Metrics)).toContain('"MetricName":"5xx"');
-    expect(alarms(dev)).toHaveLength(6);
+    expect(alarms(dev)).toHaveLength(11);
   });
 
   test('every alarm notifies the alarm topic, which mails the configured address', () => {
@@ -398,7 +427,7 @@ describe('least privilege across every stack', () => {
   });
 
   test('Resource "*" appears only for actions that cannot be scoped', () => {
-    const unscopable = new Set(['ecr:GetAuthorizationToken']);
+    const unscopable = new Set(['ecr:GetAuthorizationToken', 'dynamodb:ListStreams']);
     for (const [name, t] of all) {
       for (const statement of iamStatements(name, t)) {
         if (statement.Effect !== 'Allow' || statement.Resource !== '*') continue;

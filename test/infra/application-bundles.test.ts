@@ -33,6 +33,7 @@ const runtimeEnv = {
   BERTH_BUCKET: 'bucket',
   BERTH_TABLE: 'table',
   BERTH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/jobs',
+  BERTH_LONG_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/long-jobs',
   BERTH_UPLOAD_SERVICE_URL: 'https://uploads.eu-west-1.registry.example.com',
   BERTH_UPLOAD_TOKEN_SECRET: 'k'.repeat(64),
 };
@@ -162,6 +163,7 @@ describe('the bundled application with the environment the stack gives it, auth 
       [envNames.bucket]: stack.env.BERTH_BUCKET!,
       [envNames.table]: stack.env.BERTH_TABLE!,
       [envNames.queueUrl]: stack.env.BERTH_QUEUE_URL!,
+      [envNames.longQueueUrl]: stack.env.BERTH_LONG_QUEUE_URL!,
       [envNames.uploadTokenSecret]: 'k'.repeat(64),
       [envNames.adminPassword]: password,
     };

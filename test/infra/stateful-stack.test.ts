@@ -37,6 +37,8 @@ describe('logical ids of stateful resources are pinned', () => {
       metadataTable: 'MetadataTable',
       jobsQueue: 'JobsQueue',
       jobsDeadLetterQueue: 'JobsDeadLetterQueue',
+      longJobsQueue: 'LongJobsQueue',
+      longJobsDeadLetterQueue: 'LongJobsDeadLetterQueue',
       tokenSigningSecret: 'TokenSigningSecret',
       adminCredentials: 'AdminCredentials',
     });
@@ -146,10 +148,10 @@ describe('job queue', () => {
     expect(prod.toJSON().Resources.JobsDeadLetterQueue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
 
-  test('both queues refuse requests without TLS', () => {
+  test('every queue refuses requests without TLS', () => {
     const policies = Object.values(prod.findResources('AWS::SQS::QueuePolicy'));
     const secured = policies.flatMap((p) => p.Properties.Queues.map((q: { Ref: string }) => q.Ref));
-    expect(secured.sort()).toEqual(['JobsDeadLetterQueue', 'JobsQueue']);
+    expect(secured.sort()).toEqual(['JobsDeadLetterQueue', 'JobsQueue', 'LongJobsDeadLetterQueue', 'LongJobsQueue']);
   });
 });
 

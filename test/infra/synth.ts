@@ -19,6 +19,7 @@ export const fixtureEntryPoints: EntryPoints = {
   api: path.join(fixtures, 'api.handler.ts'),
   worker: path.join(fixtures, 'worker.handler.ts'),
   uploadServer: path.join(fixtures, 'upload-server.ts'),
+  outboxRelay: path.join(fixtures, 'outbox-relay.handler.ts'),
 };
 
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` would. */

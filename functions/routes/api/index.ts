@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../app-env.js';
 import { parseAuthorization } from '../credentials.js';
 import { loginOrThrow } from '../login.js';
+import { sessionPrincipal } from '../ui/session-auth.js';
 import { apiError } from './api-context.js';
 import { configurationRoutes } from './configurations.js';
 import { memberRoutes } from './members.js';
@@ -13,7 +14,8 @@ import { userRoutes } from './users.js';
 /**
  * `/api/v2.0`: the part of Harbor's REST API that identity needs, with Harbor's paths, payloads
  * and error shape so its clients and scripts work. Callers authenticate with Basic credentials
- * (users or robots), as Harbor's API accepts; no credentials means anonymous.
+ * (users or robots), as Harbor's API accepts, or with the portal's session cookie (plus the CSRF
+ * token on state changes); no credentials means anonymous.
  */
 export function apiRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
@@ -24,6 +26,9 @@ export function apiRoutes(): Hono<AppEnv> {
       c.set('principal', await loginOrThrow(c, identity, credentials.login, credentials.password, () => apiError(401, 'UNAUTHORIZED', 'invalid username or password')));
     } else if (credentials.scheme !== 'none') {
       throw apiError(401, 'UNAUTHORIZED', 'use Basic credentials');
+    } else {
+      const principal = await sessionPrincipal(c);
+      if (principal) c.set('principal', principal);
     }
     await next();
   });
