@@ -49,8 +49,11 @@ const settings: Setting[] = [
   },
 ];
 
+// Each test starts one or two Node processes (a few seconds each on a busy machine).
+const processTimeout = { timeout: 90_000 };
+
 for (const setting of settings) {
-  describe(`npm run admin on ${setting.name}`, () => {
+  describe(`npm run admin on ${setting.name}`, processTimeout, () => {
     let table: Table;
     let env: Record<string, string>;
     let stop: () => Promise<void>;
@@ -112,7 +115,7 @@ for (const setting of settings) {
   });
 }
 
-test('the embedded default refuses a data directory without a registry database rather than creating one', async () => {
+test('the embedded default refuses a data directory without a registry database rather than creating one', processTimeout, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-admin-empty-'));
   try {
     const result = await admin(['unlock', 'admin'], { BERTH_DATA_DIR: dir });
