@@ -8,6 +8,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          // In-process apps log through Powertools; an access line per request would bury the report.
+          env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
           exclude: ['test/e2e/**', '**/node_modules/**'],
           setupFiles: ['test/support/has-assertions.ts'],
           testTimeout: 30_000,
@@ -20,7 +22,7 @@ export default defineConfig({
         test: {
           name: 'conformance-auth',
           include: ['test/conformance/**/*.test.ts'],
-          env: { CONFORMANCE_AUTH: 'on' },
+          env: { CONFORMANCE_AUTH: 'on', POWERTOOLS_LOG_LEVEL: 'ERROR' },
           setupFiles: ['test/support/has-assertions.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,

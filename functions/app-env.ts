@@ -8,40 +8,10 @@ import type { Manifests } from './registry/manifests.js';
 import type { PullGates } from './registry/pull-gates.js';
 import type { Uploads } from './registry/uploads.js';
 import type { JobQueue } from './ports/job-queue.js';
+import type { Metrics } from './ops/metrics.js';
 import type { Table } from './ports/table.js';
-
-/** How this deployment of the registry behaves; each entry point fills it from its own settings. */
-export interface RegistryConfig {
-  /**
-   * Largest request body this runtime can take (API Gateway + Lambda: about 6 MB after base64).
-   * Undefined means unlimited (the Node server and the upload service).
-   */
-  maxRequestBytes?: number;
-  /**
-   * Absolute base URL of the upload service (`https://uploads.example.com`). When set, upload
-   * sessions are handed to it: `POST .../blobs/uploads/` answers a Location on that host.
-   */
-  uploadServiceUrl?: string;
-  /**
-   * Secret that signs upload-service tokens (see core/upload-token.ts). Required with
-   * `uploadServiceUrl`; the Lambda API and the upload service must share it.
-   */
-  uploadTokenSecret?: Uint8Array;
-  /** Seconds a presigned blob download URL stays valid. */
-  downloadUrlTtlSeconds: number;
-  /** Seconds an idle upload session lives before it expires. */
-  uploadSessionTtlSeconds: number;
-  /**
-   * Proxies in front of the server that append the address they saw to X-Forwarded-For (0: none,
-   * and the header is ignored). See routes/client-address.ts.
-   */
-  trustedProxyHops?: number;
-}
-
-export const defaultRegistryConfig: RegistryConfig = {
-  downloadUrlTtlSeconds: 300,
-  uploadSessionTtlSeconds: 24 * 60 * 60,
-};
+import type { StreamingFastPath } from './routes/v2/http.js';
+import type { RegistryConfig } from './registry/registry-deps.js';
 
 /** Everything the app needs from the outside world; only entry points build these. */
 export interface AppDeps {
@@ -55,6 +25,10 @@ export interface AppDeps {
   identity?: Identity;
   /** The address of the request's peer as the runtime saw it (socket, API Gateway `sourceIp`); entry points inject it. */
   peerAddress?: (c: Context<AppEnv>) => string | undefined;
+  /** Where the runtime's metrics go (Prometheus on Node, CloudWatch on Lambda); none in tests. */
+  metrics?: Metrics;
+  /** The runtime's streaming fast path (the Node entry points give adapters/node/node-streams.ts). */
+  fastPath?: StreamingFastPath;
   /** The capabilities beside the registry (entry/compose.ts); their pull gates guard manifest GETs. */
   capabilities?: readonly Capability[];
 }
@@ -67,6 +41,10 @@ export interface AppEnv {
     /** Path parameters of the matched v2 route (name, reference, digest, uuid). */
     params: Record<string, string>;
     registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks; pullGates: PullGates };
+    /** The matched route for logs and metrics (v2: the spec's endpoint id). */
+    route?: string;
+    /** Set when a response went out through the fast path: what was sent. */
+    sent?: { status: number; bytes?: number };
     /** Who is calling, for audit events; set by the access layer when there is one. */
     actor?: string;
     /** The authenticated caller, when identity is on. */

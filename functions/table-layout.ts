@@ -41,6 +41,8 @@ export const partitions = {
   audit: 'audit#',
   /** ui/session-store.ts: portal sessions, keyed by a hash of the cookie's id (TTL) */
   session: 'session#',
+  /** ops/health.ts: read by the health check, never written */
+  health: 'health#',
 } as const;
 
 /** Partition prefixes of index gsi1 (its own namespace). */

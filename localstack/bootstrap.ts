@@ -1,6 +1,7 @@
 import { createResources } from '../functions/adapters/aws/create-resources.js';
 import { bucketDefinition, longQueueDefinition, queueDefinition, tableDefinition } from '../functions/adapters/aws/resource-definitions.js';
 import { createAwsClients } from '../functions/entry/aws-clients.js';
+import { loadConfig } from '../functions/config.js';
 
 /**
  * `npm run aws:bootstrap`: creates Berth's bucket, table and queues on a local AWS endpoint
@@ -24,12 +25,12 @@ if (!env.AWS_ENDPOINT_URL) {
   console.error('AWS_ENDPOINT_URL must name a local endpoint (e.g. http://127.0.0.1:4566 for LocalStack)');
   process.exit(2);
 }
-const clients = createAwsClients({
+const clients = createAwsClients(loadConfig({
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   AWS_REGION: 'us-east-1',
   ...env,
-});
+}));
 const created = await createResources(clients, {
   bucket: env.BERTH_BUCKET || 'berth-blobs',
   table: env.BERTH_TABLE || 'berth',

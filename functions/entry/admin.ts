@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type Config, ConfigError, loadConfig } from '../config.js';
 import { generatePassword } from '../identity/passwords.js';
 import { RecoveryError, resetPassword, unlockLogin } from '../identity/recovery.js';
 import type { Table } from '../ports/table.js';
@@ -18,14 +19,14 @@ import { password as passwordRule } from '../routes/api/users.js';
  */
 const usage = 'usage: npm run admin -- reset-password USER [--password-stdin] | unlock USER';
 
-async function openTable(env: Record<string, string | undefined>): Promise<{ table: Table; close(): void }> {
-  if (env.BERTH_BACKEND === 'aws') {
-    if (!env.BERTH_TABLE) throw new RecoveryError('BERTH_TABLE must name the DynamoDB table with BERTH_BACKEND=aws');
+async function openTable(config: Config): Promise<{ table: Table; close(): void }> {
+  if (config.BERTH_BACKEND === 'aws') {
+    if (!config.BERTH_TABLE) throw new RecoveryError('BERTH_TABLE must name the DynamoDB table with BERTH_BACKEND=aws');
     const [{ createAwsClients }, { DynamoDbTable }] = await Promise.all([import('./aws-clients.js'), import('../adapters/aws/dynamodb-table.js')]);
-    const clients = createAwsClients(env);
-    return { table: new DynamoDbTable(clients.document, env.BERTH_TABLE), close: () => clients.dynamodb.destroy() };
+    const clients = createAwsClients(config);
+    return { table: new DynamoDbTable(clients.document, config.BERTH_TABLE), close: () => clients.dynamodb.destroy() };
   }
-  const path = join(resolve(env.BERTH_DATA_DIR ?? 'data'), 'registry.db');
+  const path = join(resolve(config.BERTH_DATA_DIR ?? 'data'), 'registry.db');
   // Opening a missing database would create an empty one and "succeed" on nothing.
   if (!existsSync(path)) throw new RecoveryError(`no registry database at ${path} (set BERTH_DATA_DIR to the server's data directory)`);
   const { SqliteTable } = await import('../adapters/local/sqlite-table.js');
@@ -48,7 +49,7 @@ async function main(args: string[]): Promise<number> {
     console.error(usage);
     return 2;
   }
-  const { table, close } = await openTable(process.env);
+  const { table, close } = await openTable(loadConfig(process.env));
   try {
     if (command === 'unlock') {
       const cleared = await unlockLogin(table, login);
@@ -70,7 +71,8 @@ async function main(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof RecoveryError ? `error: ${error.message}` : `error: ${String((error as Error)?.message ?? error)}`);
+    const known = error instanceof RecoveryError || error instanceof ConfigError;
+    console.error(known ? `error: ${error.message}` : `error: ${String((error as Error)?.message ?? error)}`);
     process.exit(1);
   },
 );

@@ -5,6 +5,8 @@ import { handle } from 'hono/aws-lambda';
 import { DynamoDbTable } from '../adapters/aws/dynamodb-table.js';
 import { outboxOp } from '../adapters/aws/outbox.js';
 import type { AppDeps } from '../app-env.js';
+import { type Config, loadConfig } from '../config.js';
+import { configureLogging } from '../ops/logger.js';
 import { compose } from './compose.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 import { readAwsEnv } from './aws-env.js';
@@ -25,9 +27,9 @@ type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<A
  * (their SDK clients are most of the bundle) load with the first request that needs them, so a
  * cold start answers `GET /v2/` and metadata requests without paying for them.
  */
-function createApiDeps(env: Record<string, string | undefined>): AppDeps {
-  const { bucket, table, queueUrl, longQueueUrl, config } = readAwsEnv(env, { maxRequestBytes: lambdaMaxRequestBytes });
-  const document = DynamoDBDocumentClient.from(new DynamoDBClient(sdkClientConfig(env)), documentClientOptions);
+function createApiDeps(settings: Config): AppDeps {
+  const { bucket, table, queueUrl, longQueueUrl, config } = readAwsEnv(settings, { maxRequestBytes: lambdaMaxRequestBytes });
+  const document = DynamoDBDocumentClient.from(new DynamoDBClient(sdkClientConfig(settings)), documentClientOptions);
   return {
     table: new DynamoDbTable(document, table),
     blobs: new DeferredBlobStore(async () => {
@@ -35,14 +37,14 @@ function createApiDeps(env: Record<string, string | undefined>): AppDeps {
         import('@aws-sdk/client-s3'),
         import('../adapters/aws/s3-blob-store.js'),
       ]);
-      return new S3BlobStore(new S3Client(s3ClientConfig(env)), bucket);
+      return new S3BlobStore(new S3Client(s3ClientConfig(settings)), bucket);
     }),
     queue: new DeferredJobQueue(async () => {
       const [{ SQSClient }, { SqsJobQueue }] = await Promise.all([
         import('@aws-sdk/client-sqs'),
         import('../adapters/aws/sqs-job-queue.js'),
       ]);
-      return new SqsJobQueue(new SQSClient(sdkClientConfig(env)), { short: queueUrl, long: longQueueUrl });
+      return new SqsJobQueue(new SQSClient(sdkClientConfig(settings)), { short: queueUrl, long: longQueueUrl });
     }, outboxOp),
     config,
     peerAddress: lambdaPeerAddress,
@@ -54,7 +56,9 @@ function createApiDeps(env: Record<string, string | undefined>): AppDeps {
  * every other entry point (compose.ts).
  */
 export async function createApiHandler(env: Record<string, string | undefined> = process.env): Promise<ApiHandler> {
-  const { app } = await compose(createApiDeps(env), env);
+  const config = loadConfig(env);
+  configureLogging(config);
+  const { app } = await compose(createApiDeps(config), config);
   // Every response body goes back base64-encoded: manifests must reach the client byte for byte,
   // and a text round trip through the runtime would drop a byte order mark.
   return handle(app, { isContentTypeBinary: () => true }) as ApiHandler;

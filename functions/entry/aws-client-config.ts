@@ -1,3 +1,5 @@
+import type { Config } from '../config.js';
+
 /**
  * Settings shared by every SDK client of the registry, kept free of SDK imports so an entry point
  * can load each client only when a request first needs it. Region, credentials and endpoint come
@@ -7,28 +9,28 @@
  * jittered exponential backoff; `maxAttempts` raises its default of 3 because a push that fails
  * on a throttle costs the client a whole layer re-upload.
  */
-export function sdkClientConfig(env: Record<string, string | undefined>) {
-  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+export function sdkClientConfig(config: Config) {
+  const endpoint = config.AWS_ENDPOINT_URL;
   const credentials =
-    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+    config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
       ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          accessKeyId: config.AWS_ACCESS_KEY_ID,
+          secretAccessKey: config.AWS_SECRET_ACCESS_KEY,
+          ...(config.AWS_SESSION_TOKEN ? { sessionToken: config.AWS_SESSION_TOKEN } : {}),
         }
       : undefined;
   return {
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    region: config.AWS_REGION ?? config.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(endpoint ? { endpoint } : {}),
     ...(credentials ? { credentials } : {}),
-    maxAttempts: Number(env.BERTH_AWS_MAX_ATTEMPTS ?? 8),
+    maxAttempts: config.BERTH_AWS_MAX_ATTEMPTS ?? 8,
     retryMode: 'standard',
   };
 }
 
 /** S3 also needs path-style addressing on emulators (LocalStack, moto serve every bucket on one host). */
-export function s3ClientConfig(env: Record<string, string | undefined>) {
-  return { ...sdkClientConfig(env), forcePathStyle: Boolean(env.AWS_ENDPOINT_URL) };
+export function s3ClientConfig(config: Config) {
+  return { ...sdkClientConfig(config), forcePathStyle: Boolean(config.AWS_ENDPOINT_URL) };
 }
 
 /** Items are plain JSON: undefined attributes dropped, numbers read back as numbers. */

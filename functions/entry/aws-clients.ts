@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 
 export interface AwsClients {
@@ -12,11 +13,11 @@ export interface AwsClients {
 }
 
 /** All three SDK clients at once, configured as in aws-client-config.ts. */
-export function createAwsClients(env: Record<string, string | undefined> = process.env): AwsClients {
-  const config = sdkClientConfig(env);
+export function createAwsClients(settings: Config): AwsClients {
+  const config = sdkClientConfig(settings);
   const dynamodb = new DynamoDBClient(config);
   return {
-    s3: new S3Client(s3ClientConfig(env)),
+    s3: new S3Client(s3ClientConfig(settings)),
     dynamodb,
     document: DynamoDBDocumentClient.from(dynamodb, documentClientOptions),
     sqs: new SQSClient(config),

@@ -1,7 +1,9 @@
 import { DynamoDbTable } from '../adapters/aws/dynamodb-table.js';
 import { S3BlobStore } from '../adapters/aws/s3-blob-store.js';
 import { SqsJobQueue } from '../adapters/aws/sqs-job-queue.js';
-import type { AppDeps, RegistryConfig } from '../app-env.js';
+import type { AppDeps } from '../app-env.js';
+import type { RegistryConfig } from '../registry/registry-deps.js';
+import type { Config } from '../config.js';
 import { type AwsClients, createAwsClients } from './aws-clients.js';
 import { readAwsEnv } from './aws-env.js';
 
@@ -14,14 +16,11 @@ export interface AwsDeps extends AppDeps {
 
 /**
  * The registry's dependencies on AWS, every client built at once: for long-lived processes (the
- * upload service, `BERTH_BACKEND=aws npm start`, the worker). Variables: see aws-env.ts.
+ * upload service, `BERTH_BACKEND=aws npm start`, the worker). Settings: see aws-env.ts.
  */
-export function createAwsDeps(
-  env: Record<string, string | undefined> = process.env,
-  overrides: Partial<RegistryConfig> = {},
-): AwsDeps {
-  const { bucket, table, queueUrl, longQueueUrl, config } = readAwsEnv(env, overrides);
-  const clients = createAwsClients(env);
+export function createAwsDeps(settings: Config, overrides: Partial<RegistryConfig> = {}): AwsDeps {
+  const { bucket, table, queueUrl, longQueueUrl, config } = readAwsEnv(settings, overrides);
+  const clients = createAwsClients(settings);
   return {
     clients,
     blobs: new S3BlobStore(clients.s3, bucket),

@@ -2,8 +2,8 @@ import type { Hono } from 'hono';
 import { createApp } from '../app.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { Capability } from '../capability.js';
-import { loadConfig } from '../config.js';
-import { identityFromEnv } from '../identity/from-env.js';
+import type { Config } from '../config.js';
+import { type IdentityNotice, identityFromConfig } from '../identity/from-config.js';
 import { auditCapability } from '../lifecycle/audit-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { registryCapability } from '../registry/registry-capability.js';
@@ -14,8 +14,8 @@ import { dispatch } from '../worker/dispatch.js';
 export interface CompositionOptions {
   /** Periodic work of this runtime, run on every scheduler tick (the outbox sweep on AWS). */
   alsoOnTick?: (() => Promise<unknown>)[];
-  /** Where identity's one-time notices go (the generated admin password). */
-  log?: (line: string) => void;
+  /** Where identity's notices go (the generated admin password); default the logger, at warn. */
+  notice?: IdentityNotice;
 }
 
 /**
@@ -31,17 +31,17 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
 }
 
 /**
- * The composition root: identity from the environment (when auth is on), the capabilities, and
+ * The composition root: identity from the settings (when auth is on), the capabilities, and
  * from them the app and the worker's dispatch. Entry points build `deps` (the adapters of their
  * backend) and call this; nothing else wires the registry together.
  */
 export async function compose(
   deps: AppDeps,
-  env: Record<string, string | undefined>,
+  config: Config,
   options: CompositionOptions = {},
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
-  deps.config.trustedProxyHops ??= Number(loadConfig({ BERTH_TRUSTED_PROXY_HOPS: env.BERTH_TRUSTED_PROXY_HOPS }).BERTH_TRUSTED_PROXY_HOPS ?? 0);
-  const identity = await identityFromEnv(deps.table, env, options.log);
+  deps.config.trustedProxyHops ??= config.BERTH_TRUSTED_PROXY_HOPS ?? 0;
+  const identity = await identityFromConfig(deps.table, config, options.notice);
   if (identity) deps.identity = identity;
   const capabilities = capabilitiesOf(deps, options);
   deps.capabilities = capabilities;

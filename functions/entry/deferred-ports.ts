@@ -1,6 +1,6 @@
 import type { Job } from '../core/jobs.js';
 import type { BlobStore, ByteRange, UploadState } from '../ports/blob-store.js';
-import type { JobQueue } from '../ports/job-queue.js';
+import type { JobQueue, QueueDepth } from '../ports/job-queue.js';
 import type { WriteOp } from '../ports/table.js';
 
 /** Loads once; a failed load is forgotten so the next call tries again. */
@@ -85,5 +85,10 @@ export class DeferredJobQueue implements JobQueue {
 
   enqueueOp(job: Job): WriteOp {
     return this.outbox(job);
+  }
+
+  async depth(): Promise<QueueDepth> {
+    const queue = await this.queue();
+    return queue.depth ? queue.depth() : { short: 0, long: 0 };
   }
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { FsBlobStore } from '../adapters/local/fs-blob-store.js';
 import { SqliteTable } from '../adapters/local/sqlite-table.js';
 import { TableJobQueue } from '../adapters/local/table-job-queue.js';
-import { defaultRegistryConfig, type AppDeps } from '../app-env.js';
+import type { AppDeps } from '../app-env.js';
+import { defaultRegistryConfig } from '../registry/registry-deps.js';
 
 export interface LocalDeps extends AppDeps {
   table: SqliteTable;

@@ -1,11 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { relayStreamRecords, type OutboxStreamRecord } from '../adapters/aws/outbox.js';
+import { loadConfig } from '../config.js';
+import { configureLogging, logger } from '../ops/logger.js';
 import { createAwsDeps } from './aws-deps.js';
 
 type RelayHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
-
-const logger = new Logger({ serviceName: 'berth-outbox-relay' });
 
 /**
  * The outbox relay: a Lambda on the table's stream (filtered to new `outbox#` items) that sends
@@ -13,7 +12,9 @@ const logger = new Logger({ serviceName: 'berth-outbox-relay' });
  * (ReportBatchItemFailures), so the stream retries from the first of them.
  */
 export function createRelayHandler(env: Record<string, string | undefined> = process.env): RelayHandler {
-  const deps = createAwsDeps(env);
+  const config = loadConfig(env);
+  configureLogging(config);
+  const deps = createAwsDeps(config);
   return async (event) => {
     const failed = await relayStreamRecords(event.Records as OutboxStreamRecord[], deps.table, (job) => deps.queue.enqueue(job), (error) =>
       logger.error('outbox relay failed', { error: error as Error }),

@@ -1,6 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { nodeStreams } from '../adapters/node/node-streams.js';
+import { loadConfig } from '../config.js';
+import { listen } from '../ops/http-server.js';
+import { configureLogging, logger } from '../ops/logger.js';
+import { exitOnStartupError } from '../ops/startup-error.js';
 import { createAwsDeps } from './aws-deps.js';
 import { compose } from './compose.js';
 import { answerClientErrors } from './client-errors.js';
@@ -17,39 +21,35 @@ import { nodePeerAddress } from './peer-address.js';
 export async function startUploadServer(
   env: Record<string, string | undefined> = process.env,
   options: { port?: number; hostname?: string } = {},
-): Promise<{ server: ServerType; url: string; close(): Promise<void> }> {
-  const deps = createAwsDeps(env);
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const config = loadConfig(env);
+  configureLogging(config);
+  const deps = createAwsDeps(config);
   delete deps.config.maxRequestBytes;
+  deps.fastPath = nodeStreams;
   deps.peerAddress = nodePeerAddress;
   // Clients reach this host with the upload token in the Location's query; callers that send
   // Authorization instead (skopeo, oras) are checked like anywhere else.
-  const { app } = await compose(deps, env);
-  const hostname = options.hostname ?? env.HOST ?? '0.0.0.0';
-  const server = await new Promise<ServerType>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: options.port ?? Number(env.PORT ?? 8080), hostname }, () =>
-      resolve(started),
-    );
+  const { app } = await compose(deps, config);
+  const running = await listen(app.fetch, {
+    port: options.port ?? config.PORT ?? 8080,
+    hostname: options.hostname ?? config.HOST ?? '0.0.0.0',
+    ...(config.BERTH_TLS_CERT && config.BERTH_TLS_KEY ? { tls: { cert: config.BERTH_TLS_CERT, key: config.BERTH_TLS_KEY } } : {}),
   });
   // A 10 GB layer on a slow link takes long: let the body stream as long as bytes keep coming.
-  if ('requestTimeout' in server) server.requestTimeout = 0;
-  answerClientErrors(server);
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${hostname === '0.0.0.0' ? '127.0.0.1' : hostname}:${port}`;
+  running.server.requestTimeout = 0;
+  answerClientErrors(running.server);
   return {
-    server,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      }),
+    server: running.server,
+    url: running.url.replace('//localhost:', '//127.0.0.1:'),
+    close: () => running.drain(0),
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { url, close } = await startUploadServer();
-  console.log(JSON.stringify({ level: 'info', message: 'berth upload service listening', url }));
-  const stop = () => void close().then(() => process.exit(0));
+  const started = await startUploadServer().catch((error: unknown) => exitOnStartupError(error, 'berth upload service'));
+  logger.info(`berth upload service listening on ${started.url}`, { url: started.url });
+  const stop = () => void started.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

@@ -1,13 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sweepOutbox } from '../adapters/aws/outbox.js';
 import { sqsBatchHandler } from '../worker/sqs-batch.js';
+import { loadConfig } from '../config.js';
+import { configureLogging, logger } from '../ops/logger.js';
 import { createAwsDeps } from './aws-deps.js';
 import { compose } from './compose.js';
 
 type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
-
-const logger = new Logger({ serviceName: 'berth-worker' });
 
 /** Outbox items older than this are relayed by the sweep: the stream relay had its chance. */
 const outboxSweepAgeMs = 5 * 60 * 1000;
@@ -18,10 +17,11 @@ const outboxSweepAgeMs = 5 * 60 * 1000;
  * sized for its queue by the CDK app, and the dispatch runs whatever kind arrives.
  */
 export async function createWorkerHandler(env: Record<string, string | undefined> = process.env): Promise<WorkerHandler> {
-  const deps = createAwsDeps(env);
-  const { worker } = await compose(deps, env, {
+  const config = loadConfig(env);
+  configureLogging(config);
+  const deps = createAwsDeps(config);
+  const { worker } = await compose(deps, config, {
     alsoOnTick: [() => sweepOutbox(deps.table, (job) => deps.queue.enqueue(job), outboxSweepAgeMs)],
-    log: (line) => logger.info(line),
   });
   return sqsBatchHandler(worker, logger);
 }

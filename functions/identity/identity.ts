@@ -6,6 +6,7 @@ import { LoginThrottle, type ThrottleOptions, defaultThrottle } from './login-th
 import { generatePassword, hashPassword } from './passwords.js';
 import type { Principal } from './principal.js';
 import { type AuthConfig, ConfigStore } from './stores/config-store.js';
+import { keys } from './stores/keys.js';
 import { MemberStore } from './stores/member-store.js';
 import { projectRoles } from './rbac.js';
 import { type Project, ProjectStore } from './stores/project-store.js';
@@ -97,10 +98,12 @@ export const adminUsername = 'admin';
  * First start: makes the signing key set, and creates the system admin `admin` when no such user
  * exists — with `password` when given (BERTH_ADMIN_PASSWORD), else with a generated one returned
  * so the entry point prints it once. An existing admin is left alone: changing the variable later
- * does not reset a password. Safe to run on every start.
+ * does not reset a password. Safe to run on every start. Leaves the marker that keeps identity on
+ * for this table from now on (identityWasOn).
  */
 export async function bootstrapIdentity(identity: Identity, password?: string): Promise<{ created: boolean; generatedPassword?: string }> {
   await identity.tokens.jwks();
+  if (!(await identityWasOn(identity.table))) await identity.table.put({ ...keys.identityOn, since: identity.now().toISOString() });
   if (await identity.users.get(adminUsername)) return { created: false };
   const chosen = password && password.length > 0 ? password : generatePassword();
   const created = await identity.users.create({
@@ -116,4 +119,9 @@ export async function bootstrapIdentity(identity: Identity, password?: string): 
   });
   if (!created) return { created: false };
   return password ? { created: true } : { created: true, generatedPassword: chosen };
+}
+
+/** Has identity ever been on for this table? Then starting without auth settings keeps it on. */
+export async function identityWasOn(table: Table): Promise<boolean> {
+  return (await table.get(keys.identityOn)) !== null;
 }

@@ -20,6 +20,17 @@ export interface JobQueue {
    * here: the write is only built. Throws (ZodError) when the job does not satisfy `jobSchema`.
    */
   enqueueOp(job: Job): WriteOp;
+
+  /**
+   * Jobs waiting to run, per queue (approximate on SQS), for health checks and metrics. Rejects
+   * when the queue cannot be reached. Optional: a queue without it reports nothing.
+   */
+  depth?(): Promise<QueueDepth>;
+}
+
+export interface QueueDepth {
+  short: number;
+  long: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { AppDeps } from '../app-env.js';
+import type { RegistryDeps } from './registry-deps.js';
 import { digestOf, parseDigest, type Digest } from '../core/digest.js';
 import type { RegistryEvent } from '../core/jobs.js';
 import { OciError } from '../core/errors.js';
@@ -67,7 +67,7 @@ export function parseReference(reference: string, purpose: 'read' | 'write'): Re
 export class Manifests {
   private readonly links: BlobLinks;
 
-  constructor(private readonly deps: AppDeps) {
+  constructor(private readonly deps: RegistryDeps) {
     this.links = new BlobLinks(deps.table);
   }
 

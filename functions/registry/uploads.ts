@@ -1,5 +1,5 @@
 import type { Hash } from 'node:crypto';
-import type { AppDeps } from '../app-env.js';
+import type { RegistryDeps } from './registry-deps.js';
 import { createDigester, type Digest, type DigestAlgorithm } from '../core/digest.js';
 import { OciError } from '../core/errors.js';
 import type { UploadState } from '../ports/blob-store.js';
@@ -68,7 +68,7 @@ export class Uploads {
    */
   private readonly busy = new Set<string>();
 
-  constructor(private readonly deps: AppDeps) {
+  constructor(private readonly deps: RegistryDeps) {
     this.links = new BlobLinks(deps.table);
   }
 

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { AppEnv } from '../app-env.js';
-import { apiRoutes } from './api/index.js';
+import { apiRoutes } from './api/harbor-api.js';
 import { tokenRoutes } from './token.js';
 import { sessionRoutes } from './ui/session-routes.js';
 import { authorizeV2 } from './v2/authorize.js';

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app-env.js';
 import { OciError } from '../core/errors.js';
 import { StorageFullError } from '../ports/storage-full-error.js';
+import { log } from '../ops/logger.js';
 import { apiVersionHeader } from './v2/http.js';
 
 /**
@@ -12,7 +13,7 @@ import { apiVersionHeader } from './v2/http.js';
  */
 export function renderError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof StorageFullError) {
-    console.error(JSON.stringify({ level: 'error', requestId: c.get('requestId'), message: 'storage full', cause: String(error.cause ?? error.message) }));
+    log.error('storage full', { requestId: c.get('requestId'), cause: String(error.cause ?? error.message) });
     // The distribution spec has no code for it; the management API answers in Harbor's words.
     const code = c.req.path.startsWith('/v2') ? 'UNKNOWN' : 'INSUFFICIENT_STORAGE';
     const body = { errors: [{ code, message: "the registry's storage is full: nothing was changed; retry once space is freed" }] };
@@ -30,7 +31,7 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
   }
   if (error instanceof HTTPException) return error.getResponse();
   const requestId = c.get('requestId');
-  console.error(JSON.stringify({ level: 'error', requestId, message: error.message, stack: error.stack }));
+  log.error('request failed', { requestId, error, method: c.req.method, path: c.req.path });
   const internal = new OciError('UNKNOWN', 'internal error', { requestId });
   return new Response(c.req.method === 'HEAD' ? null : JSON.stringify(internal.toBody()), {
     status: 500,

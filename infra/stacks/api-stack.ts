@@ -3,6 +3,7 @@ import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { longQueueDefinition } from '../../functions/adapters/aws/resource-definitions.js';
+import { variableNames } from '../../functions/config.js';
 import { partitions } from '../../functions/table-layout.js';
 import { acknowledge } from '../nag/acknowledge.js';
 import { Secret as EcsSecret } from 'aws-cdk-lib/aws-ecs';
@@ -24,24 +25,25 @@ import { discoveryParameterName, discoveryParameterPrefix } from './discovery.js
 import type { StatefulStack } from './stateful-stack.js';
 
 /**
- * Environment variables the entry points read. The names are the contract between this app and
- * functions/entry/*; AWS_REGION is set by Lambda itself and by the task definition below.
+ * Environment variables the entry points read, by their names in functions/config.ts (a renamed
+ * variable breaks this build, not a deployment); AWS_REGION is set by Lambda itself and by the
+ * task definition below.
  */
 export const envNames = {
-  stage: 'BERTH_STAGE',
-  bucket: 'BERTH_BUCKET',
-  table: 'BERTH_TABLE',
-  queueUrl: 'BERTH_QUEUE_URL',
-  longQueueUrl: 'BERTH_LONG_QUEUE_URL',
-  uploadTokenSecret: 'BERTH_UPLOAD_TOKEN_SECRET',
-  uploadServiceUrl: 'BERTH_UPLOAD_SERVICE_URL',
-  peerRegions: 'BERTH_PEER_REGIONS',
-  discoveryPrefix: 'BERTH_DISCOVERY_PREFIX',
-  auth: 'BERTH_AUTH',
-  adminPassword: 'BERTH_ADMIN_PASSWORD',
-  service: 'BERTH_SERVICE',
-  tokenRealm: 'BERTH_TOKEN_REALM',
-  trustedProxyHops: 'BERTH_TRUSTED_PROXY_HOPS',
+  stage: variableNames.BERTH_STAGE,
+  bucket: variableNames.BERTH_BUCKET,
+  table: variableNames.BERTH_TABLE,
+  queueUrl: variableNames.BERTH_QUEUE_URL,
+  longQueueUrl: variableNames.BERTH_LONG_QUEUE_URL,
+  uploadTokenSecret: variableNames.BERTH_UPLOAD_TOKEN_SECRET,
+  uploadServiceUrl: variableNames.BERTH_UPLOAD_SERVICE_URL,
+  peerRegions: variableNames.BERTH_PEER_REGIONS,
+  discoveryPrefix: variableNames.BERTH_DISCOVERY_PREFIX,
+  auth: variableNames.BERTH_AUTH,
+  adminPassword: variableNames.BERTH_ADMIN_PASSWORD,
+  service: variableNames.BERTH_SERVICE,
+  tokenRealm: variableNames.BERTH_TOKEN_REALM,
+  trustedProxyHops: variableNames.BERTH_TRUSTED_PROXY_HOPS,
 } as const;
 
 export interface ApiStackProps extends StackProps {

@@ -56,8 +56,8 @@ async function inProcessTarget(): Promise<Target> {
   // The embedded default exactly as `npm start` wires it: filesystem blobs, SQLite, table queue.
   const deps = createLocalDeps(dir);
   if (process.env.CONFORMANCE_AUTH === 'on') {
-    const { identityFromEnv } = await import('../../functions/identity/from-env.js');
-    deps.identity = await identityFromEnv(deps.table, { BERTH_ADMIN_PASSWORD: inProcessAdminPassword });
+    const [{ identityFromConfig }, { loadConfig }] = await Promise.all([import('../../functions/identity/from-config.js'), import('../../functions/config.js')]);
+    deps.identity = await identityFromConfig(deps.table, loadConfig({ BERTH_ADMIN_PASSWORD: inProcessAdminPassword }));
   }
   const app = createApp(deps);
   return {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AppDeps } from '../../functions/app-env.js';
 import { digestOf } from '../../functions/core/digest.js';
 import { OciError } from '../../functions/core/errors.js';
+import { loadConfig } from '../../functions/config.js';
 import { createAwsDeps } from '../../functions/entry/aws-deps.js';
 import { createLocalDeps } from '../../functions/entry/local-deps.js';
 import type { Condition, Item, Key, QueryOptions, Table, WriteOp } from '../../functions/ports/table.js';
@@ -82,7 +83,7 @@ const backends: Backend[] = [
     name: 'DynamoDB (moto)',
     async start() {
       const stack = await startMotoStack();
-      return { deps: createAwsDeps(stack.env), stop: () => stack.stop() };
+      return { deps: createAwsDeps(loadConfig(stack.env)), stop: () => stack.stop() };
     },
   },
 ];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CreatedResources, createResources } from '../../functions/adapters/aws/create-resources.js';
 import { type AwsClients, createAwsClients } from '../../functions/entry/aws-clients.js';
+import { loadConfig } from '../../functions/config.js';
 import { type Moto, startMoto } from './moto.js';
 
 /**
@@ -35,7 +36,7 @@ export async function startMotoStack(
       }
     : await startMoto();
   try {
-    const clients = createAwsClients(moto.env);
+    const clients = createAwsClients(loadConfig(moto.env));
     const suffix = randomUUID().slice(0, 8);
     const resources = await createResources(
       clients,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../functions/app.js';
-import type { RegistryConfig } from '../../functions/app-env.js';
+import type { RegistryConfig } from '../../functions/registry/registry-deps.js';
 import { digestOf } from '../../functions/core/digest.js';
 import { createLocalDeps, type LocalDeps } from '../../functions/entry/local-deps.js';
 

@@ -1,6 +1,6 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { isLongJob, type Job, jobSchema } from '../../core/jobs.js';
-import type { JobQueue } from '../../ports/job-queue.js';
+import type { JobQueue, QueueDepth } from '../../ports/job-queue.js';
 import type { WriteOp } from '../../ports/table.js';
 import { outboxOp } from './outbox.js';
 
@@ -43,5 +43,14 @@ export class SqsJobQueue implements JobQueue {
 
   enqueueOp(job: Job): WriteOp {
     return outboxOp(job);
+  }
+
+  async depth(): Promise<QueueDepth> {
+    const count = async (url: string) => {
+      const { Attributes } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+    };
+    const [short, long] = await Promise.all([count(this.urls.short), this.urls.long === this.urls.short ? 0 : count(this.urls.long)]);
+    return { short, long };
   }
 }

@@ -1,5 +1,5 @@
 import { isLongJob, parseJob, type Job } from '../../core/jobs.js';
-import type { JobHandler, JobQueue } from '../../ports/job-queue.js';
+import type { JobHandler, JobQueue, QueueDepth } from '../../ports/job-queue.js';
 import type { Item, Table, WriteOp } from '../../ports/table.js';
 import { partitions } from '../../table-layout.js';
 
@@ -75,6 +75,11 @@ export class TableJobQueue implements JobQueue {
     await Promise.all([this.short.stop(), this.long.stop()]);
   }
 
+  async depth(): Promise<QueueDepth> {
+    const [short, long] = await Promise.all([this.short.pending(), this.long.pending()]);
+    return { short, long };
+  }
+
   /** Jobs that failed `maxReceives` times. */
   async deadLetters(): Promise<Job[]> {
     return [...(await this.short.deadLetters()), ...(await this.long.deadLetters())];
@@ -119,6 +124,10 @@ class Lane {
   async deadLetters(): Promise<Job[]> {
     const items = await this.table.query(`${this.pk}#dlq`);
     return items.map((item) => item.job as unknown as Job);
+  }
+
+  async pending(): Promise<number> {
+    return (await this.table.query(this.pk)).length;
   }
 
   async hasDue(): Promise<boolean> {

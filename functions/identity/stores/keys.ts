@@ -18,6 +18,7 @@ import { indexPartitions, partitions } from '../../table-layout.js';
  * | `config#auth`              | `config`                  | auth mode and LDAP settings               |
  * | `config#signing-keys`      | `keys`                    | the token signing key set                 |
  * | `config#counter`           | `<kind>`                  | last numeric id handed out per kind       |
+ * | `config#identity`          | `config`                  | marker: identity has been on (stays on)   |
  * | `throttle#<login name>`    | `from#<client address>`   | failed logins of a name from an address   |
  * | `throttle-address#<addr>`  | `failures`                | failed logins from an address (any name)  |
  *
@@ -37,6 +38,7 @@ export const keys = {
   robotId: (id: number) => ({ pk: `${partitions.robotId}${id}`, sk: 'robot' }),
   authConfig: { pk: `${partitions.config}auth`, sk: 'config' },
   signingKeys: { pk: `${partitions.config}signing-keys`, sk: 'keys' },
+  identityOn: { pk: `${partitions.config}identity`, sk: 'config' },
   counter: (kind: string) => ({ pk: `${partitions.config}counter`, sk: kind }),
   throttle: (login: string, address: string) => ({ pk: `${partitions.throttle}${login}`, sk: `from#${address}` }),
   throttleAddress: (address: string) => ({ pk: `${partitions.throttleAddress}${address}`, sk: 'failures' }),

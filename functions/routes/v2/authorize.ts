@@ -10,7 +10,7 @@ import { projectOf } from '../../identity/stores/project-store.js';
 import type { TokenClaims } from '../../identity/token-service.js';
 import { parseAuthorization } from '../credentials.js';
 import { loginOrThrow } from '../login.js';
-import { type V2Access, classifyV2Request, rawPathOf } from './index.js';
+import { type V2Access, classifyV2Request, rawPathOf } from './route-table.js';
 
 /** Upload-session endpoints, which the upload service reaches with its own signed token. */
 const sessionEndpoints: ReadonlySet<string> = new Set(['end-5', 'end-6', 'end-13', 'end-14']);

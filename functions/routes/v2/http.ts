@@ -1,5 +1,3 @@
-import type { ServerResponse } from 'node:http';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env.js';
 import { OciError } from '../../core/errors.js';
@@ -16,15 +14,20 @@ export function repositoryOf(c: Context<AppEnv>): string {
 }
 
 /**
- * The request body as an async iterable, or null when the request has none. On Node the
- * request's own stream is read directly: through the web stream Hono would wrap it in, an upload
- * costs the server about 60% more CPU (measured on 200 MB PATCHes).
+ * A runtime's direct access to its sockets, bypassing web streams (adapters/node/node-streams.ts,
+ * given by the Node entry points as `deps.fastPath`). Absent on Lambda and in `app.request` tests.
  */
+export interface StreamingFastPath {
+  /** The request body as the runtime's own stream; null when it has none to offer. */
+  requestBody(c: Context): AsyncIterable<Uint8Array> | null;
+  /** Sends `source` itself and returns the runtime's "already sent" marker; null when it cannot. */
+  send(c: Context, source: AsyncIterable<Uint8Array>, status: number, headers: Record<string, string>): Response | null;
+}
+
+/** The request body as an async iterable, or null when the request has none. */
 export function bodyOf(c: Context<AppEnv>): AsyncIterable<Uint8Array> | null {
   if (contentLengthOf(c) === 0) return null;
-  const incoming = (c.env as { incoming?: AsyncIterable<Uint8Array> } | undefined)?.incoming;
-  if (incoming && typeof incoming[Symbol.asyncIterator] === 'function') return incoming;
-  return c.req.raw.body;
+  return c.var.deps.fastPath?.requestBody(c) ?? c.req.raw.body;
 }
 
 /** Content-Length as a number, null when absent (chunked). Malformed: 400 SIZE_INVALID. */
@@ -64,25 +67,11 @@ export function pageSizeOf(c: Context<AppEnv>, max = 10_000): number | undefined
 export const apiVersionHeader = { 'Docker-Distribution-API-Version': 'registry/2.0' } as const;
 
 /**
- * A response whose body streams from `source`. On Node, a Node stream (a blob file) is piped
- * straight into the socket: through a web stream, serving a blob costs the server more than twice
- * the CPU (measured on 200 MB GETs), which a pull on a busy machine pays for. Elsewhere (Lambda,
- * tests through `app.request`) the body is a web stream.
+ * A response whose body streams from `source`: through the runtime's fast path when it has one
+ * (a blob file piped into the socket), else as a web stream (Lambda, `app.request` tests).
  */
 export function streamResponse(c: Context<AppEnv>, source: AsyncIterable<Uint8Array>, status: 200 | 206, headers: Record<string, string>): Response {
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  if (outgoing && isNodeReadable(source)) {
-    outgoing.writeHead(status, { ...apiVersionHeader, ...headers });
-    source.on('error', (error) => outgoing.destroy(error));
-    outgoing.on('close', () => source.destroy());
-    source.pipe(outgoing);
-    return RESPONSE_ALREADY_SENT;
-  }
-  return new Response(toWebStream(source), { status, headers });
-}
-
-function isNodeReadable(source: unknown): source is NodeJS.ReadableStream & { destroy(): void; on(event: string, listener: (...args: unknown[]) => void): unknown } {
-  return typeof (source as { pipe?: unknown }).pipe === 'function' && typeof (source as { destroy?: unknown }).destroy === 'function';
+  return c.var.deps.fastPath?.send(c, source, status, { ...apiVersionHeader, ...headers }) ?? new Response(toWebStream(source), { status, headers });
 }
 
 /** Async iterable to a web stream for a Response body. */

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../../functions/app.js';
+import { loadConfig } from '../../../functions/config.js';
 import { type AwsDeps, createAwsDeps } from '../../../functions/entry/aws-deps.js';
 import { type MotoStack, startMotoStack } from '../../support/aws-stack.js';
 
@@ -47,7 +48,7 @@ const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(byte
 
 beforeAll(async () => {
   stack = await startMotoStack();
-  deps = createAwsDeps(stack.env);
+  deps = createAwsDeps(loadConfig(stack.env));
   injectFaults(deps.clients.s3 as never);
   injectFaults(deps.clients.document as never);
   app = createApp(deps);
@@ -336,7 +337,7 @@ describe('throttling', () => {
     const { S3BlobStore } = await import('../../../functions/adapters/aws/s3-blob-store.js');
     const { createAwsClients } = await import('../../../functions/entry/aws-clients.js');
     const { Readable } = await import('node:stream');
-    const { s3 } = createAwsClients(stack.env);
+    const { s3 } = createAwsClients(loadConfig(stack.env));
     // Every first attempt of each write S3 receives is answered 503 SlowDown, the way S3 sheds
     // load on a hot prefix; the retry strategy's second attempt goes through.
     const attempts = new Map<string, number>();

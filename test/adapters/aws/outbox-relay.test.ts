@@ -4,6 +4,7 @@ import { DynamoDbTable } from '../../../functions/adapters/aws/dynamodb-table.js
 import { outboxOp, sweepOutbox } from '../../../functions/adapters/aws/outbox.js';
 import { SqsJobQueue } from '../../../functions/adapters/aws/sqs-job-queue.js';
 import type { Job } from '../../../functions/core/jobs.js';
+import { loadConfig } from '../../../functions/config.js';
 import { createAwsDeps } from '../../../functions/entry/aws-deps.js';
 import { compose } from '../../../functions/entry/compose.js';
 import { createRelayHandler } from '../../../functions/entry/outbox-relay.handler.js';
@@ -29,7 +30,8 @@ afterAll(async () => {
 
 describe('events on AWS: outbox → stream → relay → SQS → worker', () => {
   it('a push through the app reaches the worker as one audit record, however often the stream delivers it', async () => {
-    const { app } = await compose(createAwsDeps(stack.env), stack.env);
+    const config = loadConfig(stack.env);
+    const { app } = await compose(createAwsDeps(config), config);
     const pushed = await pushImage({ request: async (path, init) => app.request(`http://registry.test${path}`, init) }, 'team/app', 'v1');
     expect(pushed.response.status).toBe(201);
 

@@ -6,7 +6,7 @@ import { type DurableFs, FsBlobStore } from '../../../functions/adapters/local/f
 import { SqliteTable } from '../../../functions/adapters/local/sqlite-table.js';
 import { TableJobQueue } from '../../../functions/adapters/local/table-job-queue.js';
 import { createApp } from '../../../functions/app.js';
-import { defaultRegistryConfig } from '../../../functions/app-env.js';
+import { defaultRegistryConfig } from '../../../functions/registry/registry-deps.js';
 import { digestOf } from '../../../functions/core/digest.js';
 import type { WriteOp } from '../../../functions/ports/table.js';
 

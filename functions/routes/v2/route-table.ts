@@ -105,6 +105,7 @@ export function v2App(): Hono<AppEnv> {
       throw new OciError('NAME_INVALID', 'no such endpoint or invalid repository name', { path }, { status: 404 });
     }
     c.set('params', match.params);
+    c.set('route', match.route.endpoint);
     const response = await match.route.handler(c);
     if (response !== RESPONSE_ALREADY_SENT) for (const [name, value] of Object.entries(apiVersionHeader)) response.headers.set(name, value);
     return response;
