@@ -45,6 +45,7 @@ export const variables = {
   BERTH_UPLOAD_SERVICE_URL: { schema: url(), doc: 'base URL of the upload service, when the stage has one' },
   BERTH_UPLOAD_TOKEN_SECRET: { schema: z.optional(z.string().check(z.minLength(32))), doc: 'shared by the API and the upload service (32+ characters)' },
   BERTH_TRUSTED_PROXY_HOPS: { schema: integer(0, 9), doc: 'proxies in front of the server that append the client to X-Forwarded-For (default 0: the header is ignored for login throttling)' },
+  BERTH_SESSION_HOURS: { schema: integer(1, 720), doc: 'hours a web UI session lasts from login (default 8)' },
   BERTH_AWS_MAX_ATTEMPTS: { schema: integer(1, 99), doc: 'SDK attempts per AWS call (default 8)' },
   BERTH_STAGE: { schema: text(), doc: 'name of the deployed stage (set by the CDK app)' },
   BERTH_PEER_REGIONS: { schema: text(), doc: 'other regions of the stage, comma-separated (set by the CDK app)' },

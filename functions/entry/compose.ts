@@ -41,6 +41,7 @@ export async function compose(
   options: CompositionOptions = {},
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
   deps.config.trustedProxyHops ??= config.BERTH_TRUSTED_PROXY_HOPS ?? 0;
+  if (config.BERTH_SESSION_HOURS) deps.config.sessionLifetimeSeconds ??= config.BERTH_SESSION_HOURS * 60 * 60;
   const identity = await identityFromConfig(deps.table, config, options.notice);
   if (identity) deps.identity = identity;
   const capabilities = capabilitiesOf(deps, options);

@@ -22,7 +22,8 @@ export async function identityFromConfig(
 ): Promise<Identity | undefined> {
   const password = config.BERTH_ADMIN_PASSWORD;
   if (config.BERTH_AUTH === 'off') {
-    if (await identityWasOn(table)) {
+    // Only a warning depends on it: a table that cannot be read now must not stop the process.
+    if (await identityWasOn(table).catch(() => false)) {
       notice('BERTH_AUTH=off: identity was on for this registry and is now OFF; anyone can pull, push and delete', { auth: 'off' });
     }
     return undefined;

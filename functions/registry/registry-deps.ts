@@ -28,6 +28,8 @@ export interface RegistryConfig {
    * and the header is ignored). See routes/client-address.ts.
    */
   trustedProxyHops?: number;
+  /** Seconds a web UI session lasts from login (default 8 hours). See ui/session-store.ts. */
+  sessionLifetimeSeconds?: number;
 }
 
 export const defaultRegistryConfig: RegistryConfig = {

@@ -196,6 +196,24 @@ describe('pages drawn from Harbor-shaped answers', () => {
     await page.screenshot({ path: join(shots, '02-artifact.png'), fullPage: true });
   });
 
+  test('a slow call shows the loading bar and a spinner, then the answer', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(`${server.url}/api/v2.0/projects?*`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${server.url}/harbor/projects`);
+    await page.getByRole('progressbar', { name: 'Loading' }).waitFor();
+    expect(await page.getByRole('status').filter({ hasText: 'Loading…' }).count()).toBe(1);
+    release();
+    await page.getByRole('link', { name: 'shapes' }).waitFor();
+    await expect.poll(() => page.getByRole('progressbar', { name: 'Loading' }).isVisible()).toBe(false);
+    await page.unroute(`${server.url}/api/v2.0/projects?*`);
+  });
+
   test('no script error', () => {
     expect(problems).toEqual([]);
   });

@@ -243,6 +243,28 @@ describe('the journeys', () => {
     await own.close();
   });
 
+  test('a system admin resets another user’s password, and deletes a project', async () => {
+    await page.goto(`${server.url}/harbor/admin/users`);
+    await page.getByRole('button', { name: 'Reset the password of dev1' }).click();
+    await page.getByRole('dialog').getByLabel('New password').fill('Dev1-Reset-Passw0rd');
+    await page.getByRole('dialog').getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Password of dev1 changed.').waitFor();
+    const login = await fetch(`${server.url}/api/v2.0/users/current`, { headers: { authorization: `Basic ${Buffer.from('dev1:Dev1-Reset-Passw0rd').toString('base64')}` } });
+    expect(login.status).toBe(200);
+
+    const made = await fetch(`${server.url}/api/v2.0/projects`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ project_name: 'short-lived' }),
+    });
+    expect(made.status).toBe(201);
+    await page.goto(`${server.url}/harbor/projects/short-lived`);
+    await page.getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete project' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect((await api('/projects/short-lived')).status).toBe(404);
+  });
+
   test('see the image with its tags and size, then delete a tag', async () => {
     await page.goto(`${server.url}/harbor/projects/journey`);
     const available = (await api('/projects/journey/repositories')).status !== 404;
@@ -269,6 +291,39 @@ describe('the journeys', () => {
     await snap('09-artifact');
   });
 
+  test('a system robot made in Administration pulls from any project', async () => {
+    await page.goto(`${server.url}/harbor/admin/robots`);
+    await page.getByRole('button', { name: 'New robot account' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('Name', { exact: true }).fill('mirror');
+    await form.getByLabel('Push').uncheck();
+    await form.getByRole('button', { name: 'Create' }).click();
+    const shown = page.getByRole('dialog', { name: 'Robot account created' });
+    const secret = (await shown.locator('code.secret').textContent())!;
+    await snap('17e-admin-robot-secret');
+    await shown.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('cell', { name: 'robot$mirror', exact: true }).waitFor();
+    const inspected = await tools.skopeo(['inspect', '--tls-verify=false', '--creds', `robot$mirror:${secret}`, `docker://${server.host}/journey/app:v1`], { allowFailure: true });
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const pushed = await tools.skopeo(['copy', '--dest-tls-verify=false', '--src-tls-verify=false', '--src-creds', `robot$mirror:${secret}`, '--dest-creds', `robot$mirror:${secret}`, `docker://${server.host}/journey/app:v1`, `docker://${server.host}/journey/app:copy`], { allowFailure: true });
+    expect(pushed.code).not.toBe(0);
+  });
+
+  test('text from the API is shown as text, never run as markup', async () => {
+    const payload = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+    const made = await fetch(`${server.url}/api/v2.0/users`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'mallory', email: 'mallory@example.test', realname: payload.slice(0, 255), password: 'Mallory-Passw0rd' }),
+    });
+    expect(made.status).toBe(201);
+    await page.goto(`${server.url}/harbor/admin/users`);
+    await page.getByRole('cell', { name: 'mallory', exact: true }).waitFor();
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.getByText(payload).count()).toBe(1);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
   test('every other page draws, with what exists and what does not yet', async () => {
     for (const [path, name] of [
       ['/harbor/projects/journey/policy', '10-policies'],
@@ -279,6 +334,7 @@ describe('the journeys', () => {
       ['/harbor/admin/scanners', '15-admin-scanners'],
       ['/harbor/admin/gc', '16-admin-gc'],
       ['/harbor/admin/cve-allowlist', '17-admin-cve-allowlist'],
+      ['/harbor/admin/audit', '17b-admin-audit'],
       ['/harbor/admin/configuration', '18-admin-configuration'],
     ] as const) {
       await page.goto(`${server.url}${path}`);
@@ -356,6 +412,28 @@ describe('the journeys', () => {
     const replayed = await fetch(`${server.url}/api/v2.0/users/current`, { headers: { cookie: `sid=${sid}` } });
     expect(replayed.status).toBe(401);
     await snap('23-logged-out');
+  });
+
+  test('a session that ends on the server sends the user to sign in, and back where they were', async () => {
+    const other = await browser.newContext();
+    const again = await other.newPage();
+    watch(again);
+    await again.goto(`${server.url}/harbor/sign-in`);
+    await again.getByLabel('Username').fill('admin');
+    await again.getByLabel('Password').fill(adminPassword);
+    await again.getByRole('button', { name: 'Log in' }).click();
+    await again.getByRole('link', { name: 'Administration' }).waitFor();
+    const sid = (await other.cookies()).find((c) => c.name === 'sid')!.value;
+    expect((await fetch(`${server.url}/c/log_out`, { headers: { cookie: `sid=${sid}` } })).status).toBe(200);
+    await again.getByRole('link', { name: 'Administration' }).click();
+    await again.getByRole('heading', { name: 'Log in to Berth' }).waitFor();
+    expect(new URL(again.url()).searchParams.get('next')).toBe('/harbor/admin/users');
+    await again.getByLabel('Username').fill('admin');
+    await again.getByLabel('Password').fill(adminPassword);
+    await again.getByRole('button', { name: 'Log in' }).click();
+    await again.getByRole('heading', { name: 'Administration: Users' }).waitFor();
+    expect(new URL(again.url()).pathname).toBe('/harbor/admin/users');
+    await other.close();
   });
 
   test('no script error and no CSP violation on any page', () => {

@@ -46,8 +46,12 @@ afterAll(async () => {
 describe('an open registry in the browser', () => {
   test('says it runs open and shows how to push into an empty registry', async () => {
     await page.goto(`${server.url}/`);
-    await page.getByRole('note').getByText('This registry runs open').waitFor();
+    await page.getByRole('note').waitFor();
+    expect(await page.getByRole('note').textContent()).toMatch(/^This registry runs open: there is no login/);
     await page.getByText('No repositories yet.').waitFor();
+    expect(await page.locator('main .command code').allTextContents()).toContain(`docker push ${server.host}/REPOSITORY[:TAG]`);
+    // No sign-in link where there is nothing to sign in to.
+    expect(await page.getByRole('link', { name: 'Log in' }).count()).toBe(0);
     await page.screenshot({ path: join(shots, '01-empty.png') });
   });
 

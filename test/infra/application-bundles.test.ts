@@ -33,6 +33,9 @@ const runtimeEnv = {
   BERTH_BUCKET: 'bucket',
   BERTH_TABLE: 'table',
   BERTH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/jobs',
+  // Every stage sets it explicitly (infra/stacks/api-stack.ts); unset, the app would ask the table
+  // whether identity was ever on.
+  BERTH_AUTH: 'off',
   BERTH_LONG_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/long-jobs',
   BERTH_UPLOAD_SERVICE_URL: 'https://uploads.eu-west-1.registry.example.com',
   BERTH_UPLOAD_TOKEN_SECRET: 'k'.repeat(64),
@@ -46,7 +49,7 @@ function bundleOf(description: string): string {
 
 /**
  * Runs `script` in a fresh Node process with the runtime's environment (or, with `exactly`, with
- * `env` alone); resolves its stdout.
+ * `env` alone); resolves the last line the script printed (the app's log lines come before it).
  */
 function runNode(script: string, env: Record<string, string> = {}, exactly = false): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -61,7 +64,7 @@ function runNode(script: string, env: Record<string, string> = {}, exactly = fal
     const timer = setTimeout(() => child.kill(), 20_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve(out);
+      if (code === 0) resolve(out.trim().split('\n').at(-1) ?? '');
       else reject(new Error(`node exited ${code}: ${err}`));
     });
   });

@@ -46,8 +46,9 @@ describe('router', () => {
     expect(match('/test/projects/team/repositories/app')?.params).toEqual({ project: 'team', repo: 'app' });
   });
 
-  test('an unknown path matches nothing', () => {
+  test('an unknown path, or one with a malformed escape, matches nothing', () => {
     expect(match('/test/nowhere')).toBeNull();
+    expect(match('/test/projects/%zz/repositories/app')).toBeNull();
   });
 });
 

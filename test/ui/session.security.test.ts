@@ -105,6 +105,16 @@ describe('POST /c/login', () => {
     expect(own.status).toBe(200);
   });
 
+  test.each([
+    ['multipart/form-data; boundary=x', 'garbage'],
+    ['multipart/form-data', '--x\r\n'],
+    ['application/x-www-form-urlencoded', '%%%'],
+  ])('a form that cannot be read (%s) is a 400, not a 500', async (type, body) => {
+    const response = await t.request('/c/login', { method: 'POST', headers: { 'content-type': type }, body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ errors: [{ code: 'BAD_REQUEST', message: expect.any(String) }] });
+  });
+
   test('refuses a JSON body: the endpoint takes a form, as Harbor’s does', async () => {
     const response = await t.request('/c/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'admin', password: adminPassword }) });
     expect(response.status).toBe(400);
@@ -180,6 +190,20 @@ describe('the session on /api/v2.0', () => {
     expect(out.headers.get('set-cookie')).toMatch(/^sid=;.*Max-Age=0/);
     expect((await t.request('/api/v2.0/users/current', { headers: { cookie } })).status).toBe(401);
     expect((await createProject('after-logout', { cookie, 'x-harbor-csrf-token': csrf })).status).toBe(401);
+  });
+});
+
+describe('session lifetime', () => {
+  test('the cookie and the stored session last BERTH_SESSION_HOURS (sessionLifetimeSeconds), 8 hours by default', async () => {
+    const { setCookie } = await login();
+    expect(setCookie).toMatch(/; Max-Age=28800;/);
+    const short = await identityRegistry({ sessionLifetimeSeconds: 3600 });
+    try {
+      const response = await short.request('/c/login', form('admin', adminPassword));
+      expect(response.headers.get('set-cookie')).toMatch(/; Max-Age=3600;/);
+    } finally {
+      await short.cleanup();
+    }
   });
 });
 

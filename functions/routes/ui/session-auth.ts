@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppEnv } from '../../app-env.js';
 import type { Principal } from '../../identity/principal.js';
-import { SessionStore } from '../../ui/session-store.js';
+import { SessionStore, defaultSessionOptions } from '../../ui/session-store.js';
 import { apiError } from '../api/api-context.js';
 
 /** Harbor's names: the portal's session cookie and the header carrying the CSRF token. */
@@ -14,7 +14,9 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function sessionsOf(c: Context<AppEnv>): SessionStore {
   const deps = c.get('deps');
-  return new SessionStore(deps.table, deps.now ?? (() => new Date()));
+  return new SessionStore(deps.table, deps.now ?? (() => new Date()), {
+    lifetimeSeconds: deps.config.sessionLifetimeSeconds ?? defaultSessionOptions.lifetimeSeconds,
+  });
 }
 
 function sameToken(a: string, b: string): boolean {

@@ -42,7 +42,12 @@ export function sessionRoutes(): Hono<AppEnv> {
     if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) {
       throw apiError(400, 'BAD_REQUEST', 'send principal and password as a form');
     }
-    const form = await c.req.parseBody();
+    let form: Record<string, unknown>;
+    try {
+      form = await c.req.parseBody();
+    } catch {
+      throw apiError(400, 'BAD_REQUEST', 'the form cannot be read');
+    }
     const login = typeof form.principal === 'string' ? form.principal : '';
     const password = typeof form.password === 'string' ? form.password : '';
     if (login === '' || password === '') throw apiError(400, 'BAD_REQUEST', 'principal and password are required');

@@ -35,9 +35,14 @@ export function match(path: string): { page: Page; params: Record<string, string
     const found = candidate.pattern.exec(path);
     if (!found) continue;
     const params: Record<string, string> = {};
-    candidate.names.forEach((name, index) => {
-      params[name] = decodeURIComponent(found[index + 1] ?? '');
-    });
+    try {
+      candidate.names.forEach((name, index) => {
+        params[name] = decodeURIComponent(found[index + 1] ?? '');
+      });
+    } catch {
+      // A malformed escape (`%zz`) names nothing: the page-not-found page, not a blank one.
+      return null;
+    }
     return { page: candidate.page, params };
   }
   return null;

@@ -7,6 +7,19 @@ import type { User } from '../types.js';
 
 const pageSize = 15;
 
+/** A system admin sets another user's password (LDAP users' passwords live in the directory: the API says so). */
+function resetPassword(user: User): void {
+  formDialog(
+    `New password for ${user.username}`,
+    [field('New password', h('input', { name: 'new_password', type: 'password', required: true, minlength: 8, autocomplete: 'new-password' }), '8+ characters with upper-case, lower-case and a digit.')],
+    'Set password',
+    async (form) => {
+      await put(`/users/${user.user_id}/password`, { new_password: valueOf(form, 'new_password') });
+      toast(`Password of ${user.username} changed.`);
+    },
+  );
+}
+
 /** Administration: local and LDAP users (LDAP ones appear after their first login). */
 export function usersSection(container: HTMLElement): void {
   const results = h('div');
@@ -32,10 +45,21 @@ export function usersSection(container: HTMLElement): void {
               },
             },
             { title: 'Created', cell: (u) => time(u.creation_time) },
-            { title: 'Actions', cell: (u) => (u.user_id === state.user?.user_id ? null : deleteButton(`Delete user ${u.username}`, `Delete the user ${u.username}?`, async () => {
-              await del(`/users/${u.user_id}`);
-              await load(page);
-            }, `${u.username} deleted.`)) },
+            {
+              title: 'Actions',
+              cell: (u) =>
+                u.user_id === state.user?.user_id
+                  ? null
+                  : h(
+                      'div',
+                      { class: 'row-actions' },
+                      h('button', { type: 'button', 'aria-label': `Reset the password of ${u.username}`, onclick: () => resetPassword(u) }, 'Reset password'),
+                      deleteButton(`Delete user ${u.username}`, `Delete the user ${u.username}?`, async () => {
+                        await del(`/users/${u.user_id}`);
+                        await load(page);
+                      }, `${u.username} deleted.`),
+                    ),
+            },
           ],
           items,
           'Users',

@@ -2,19 +2,23 @@ import { errorBox } from '../components.js';
 import { h, replace } from '../dom.js';
 import { link, paths, route } from '../router.js';
 import { state } from '../state.js';
+import { auditSection } from './admin-audit.js';
 import { configurationSection } from './admin-configuration.js';
 import { gcSection } from './admin-gc.js';
 import { registriesSection, replicationSection } from './admin-replication.js';
+import { systemRobotsSection } from './admin-robots.js';
 import { allowlistSection, scannersSection } from './admin-scanning.js';
 import { usersSection } from './admin-users.js';
 
 const sections: [id: string, label: string, draw: (container: HTMLElement) => void][] = [
   ['users', 'Users', usersSection],
+  ['robots', 'Robot accounts', systemRobotsSection],
   ['registries', 'Registries', registriesSection],
   ['replications', 'Replications', replicationSection],
   ['scanners', 'Scanners', scannersSection],
   ['gc', 'Garbage collection', gcSection],
   ['cve-allowlist', 'CVE allowlist', allowlistSection],
+  ['audit', 'Audit log', auditSection],
   ['configuration', 'Configuration', configurationSection],
 ];
 

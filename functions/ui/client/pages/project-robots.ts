@@ -1,6 +1,6 @@
 import { del, get, patch, post, put } from '../api.js';
 import { act, checked, command, confirmDialog, copyButton, emptyState, field, formDialog, infoDialog, loadInto, table, valueOf } from '../components.js';
-import { h, replace } from '../dom.js';
+import { type Child, h, replace } from '../dom.js';
 import { time } from '../format.js';
 import { registryHost } from '../state.js';
 import type { Project, Robot } from '../types.js';
@@ -24,17 +24,46 @@ function showSecret(name: string, secret: string, title = 'Robot account created
   );
 }
 
+/** Where a list of robots lives: one project's, or the system-level ones. */
+export interface RobotScope {
+  /** Harbor's robot query: `Level=project,ProjectID=3` or `Level=system`. */
+  query: string;
+  level: 'project' | 'system';
+  /** What the login of a robot named NAME will be, for the form's hint. */
+  loginHint: string;
+  /** Extra form fields (a system robot's projects). */
+  fields?: () => Child[];
+  /** The permissions to create with, from the form and the chosen accesses. */
+  permissions: (form: HTMLFormElement, access: { resource: string; action: string }[]) => Robot['permissions'];
+}
+
 /** A project's robot accounts: the secret is shown once, at creation or refresh. */
 export function robotsTab(container: HTMLElement, project: Project): void {
+  robotsPanel(container, {
+    query: `Level=project,ProjectID=${project.project_id}`,
+    level: 'project',
+    loginHint: `robot$${project.name}+NAME`,
+    permissions: (_form, access) => [{ kind: 'project', namespace: project.name, access }],
+  });
+}
+
+/** Robot accounts of a scope: list, create, enable/disable, refresh the secret, delete. */
+export function robotsPanel(container: HTMLElement, scope: RobotScope): void {
   const results = h('div');
   const reload = () =>
     loadInto(results, async () => {
-      const robots = await get<Robot[]>(`/robots?q=${encodeURIComponent(`Level=project,ProjectID=${project.project_id}`)}`);
+      const robots = await get<Robot[]>(`/robots?q=${encodeURIComponent(scope.query)}`);
       if (robots.length === 0) return emptyState('No robot accounts.', h('p', null, 'Robot accounts push and pull from CI without a person’s password.'));
       return table<Robot>(
         [
           { title: 'Name', cell: (r) => r.name },
-          { title: 'Permissions', cell: (r) => r.permissions.flatMap((p) => p.access.map((a) => `${a.resource}:${a.action}`)).join(', ') },
+          {
+            title: 'Permissions',
+            cell: (r) =>
+              r.permissions
+                .map((p) => `${scope.level === 'system' ? `${p.namespace === '*' ? 'all projects' : p.namespace}: ` : ''}${p.access.map((a) => `${a.resource}:${a.action}`).join(', ')}`)
+                .join('; '),
+          },
           { title: 'Status', cell: (r) => (r.disable ? h('span', { class: 'badge muted' }, 'Disabled') : h('span', { class: 'badge ok' }, 'Enabled')) },
           { title: 'Expires', cell: (r) => (r.expires_at === -1 ? 'Never' : time(new Date(r.expires_at * 1000).toISOString())) },
           {
@@ -84,7 +113,8 @@ export function robotsTab(container: HTMLElement, project: Project): void {
     formDialog(
       'New robot account',
       [
-        field('Name', h('input', { name: 'name', required: true, pattern: '[a-z0-9]+(?:[._\\-][a-z0-9]+)*', autocomplete: 'off' }), `Its login will be robot$${project.name}+NAME.`),
+        field('Name', h('input', { name: 'name', required: true, pattern: '[a-z0-9]+(?:[._\\-][a-z0-9]+)*', autocomplete: 'off' }), `Its login will be ${scope.loginHint}.`),
+        scope.fields?.() ?? null,
         field('Description', h('input', { name: 'description', autocomplete: 'off' })),
         field('Expires after (days)', h('input', { name: 'duration', type: 'number', min: -1, value: 30, required: true }), '-1 means never.'),
         h('fieldset', null, h('legend', null, 'Permissions'), robotAccess.map(([resource, action, label]) => field(label, h('input', { type: 'checkbox', name: `${resource}:${action}`, checked: action === 'pull' || action === 'push' })))),
@@ -97,9 +127,9 @@ export function robotsTab(container: HTMLElement, project: Project): void {
           name: valueOf(form, 'name'),
           description: valueOf(form, 'description'),
           duration: Number(valueOf(form, 'duration')),
-          level: 'project',
+          level: scope.level,
           disable: false,
-          permissions: [{ kind: 'project', namespace: project.name, access }],
+          permissions: scope.permissions(form, access),
         });
         const created = (await response.json()) as { name: string; secret: string };
         await reload();

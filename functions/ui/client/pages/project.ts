@@ -1,8 +1,8 @@
-import { ApiError, get, list, seg } from '../api.js';
-import { command, emptyState, errorBox, loadInto, pager, table } from '../components.js';
+import { ApiError, del, get, list, seg } from '../api.js';
+import { act, command, confirmDialog, emptyState, errorBox, loadInto, pager, table } from '../components.js';
 import { type Child, h, replace } from '../dom.js';
 import { bytes, time } from '../format.js';
-import { link, paths, route } from '../router.js';
+import { link, navigate, paths, route } from '../router.js';
 import { registryHost, state } from '../state.js';
 import { type Project, type ProjectSummary, type Repository, roleName } from '../types.js';
 import { logsTab } from './project-logs.js';
@@ -88,6 +88,21 @@ function quota(summary: ProjectSummary | null): Child {
   );
 }
 
+function deleteProjectButton(project: Project): HTMLButtonElement {
+  const button: HTMLButtonElement = h('button', {
+    type: 'button',
+    class: 'danger',
+    onclick: async () => {
+      if (!(await confirmDialog(`Delete the project ${project.name}, its members and robot accounts?`, 'Delete project'))) return;
+      await act(button, async () => {
+        await del(`/projects/${seg(project.name)}`);
+        navigate(paths.projects());
+      }, `Project ${project.name} deleted.`);
+    },
+  }, 'Delete project');
+  return button;
+}
+
 route('/harbor/projects/:project/:tab', projectPage);
 route('/harbor/projects/:project', projectPage);
 
@@ -106,7 +121,14 @@ async function projectPage(view: HTMLElement, params: Record<string, string>): P
   replace(
     view,
     h('p', { class: 'crumbs' }, link(paths.projects(), 'Projects'), ' / '),
-    h('div', { class: 'title-row' }, h('h1', null, project.name), project.metadata?.public === 'true' ? h('span', { class: 'badge' }, 'Public') : h('span', { class: 'badge muted' }, 'Private'), h('span', { class: 'muted' }, `Your role: ${roleName(project.current_user_role_id)}`)),
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', null, project.name),
+      project.metadata?.public === 'true' ? h('span', { class: 'badge' }, 'Public') : h('span', { class: 'badge muted' }, 'Private'),
+      h('span', { class: 'muted' }, `Your role: ${roleName(project.current_user_role_id)}`),
+      deleteProjectButton(project),
+    ),
     quota(summary),
     h('nav', { class: 'tabs', 'aria-label': 'Project sections' }, tabs.map(([id, label]) => {
       const anchor = link(paths.project(project.name, id), label);
