@@ -97,6 +97,11 @@ try {
     BERTH_BUCKET: 'bench',
     BERTH_TABLE: 'bench',
     BERTH_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench',
+    // Explicit, as the CDK app sets it on every API function. The function still asks the table
+    // once whether identity was ever on (to warn); here no table answers, at once.
+    BERTH_AUTH: 'off',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    BERTH_AWS_MAX_ATTEMPTS: '1',
     NODE_NO_WARNINGS: '1',
   };
   const samples: Record<Name, { importMs: number; firstRequestMs: number; totalMs: number; processMs: number }[]> = {

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import type { Capability } from './capability.js';
 import type { Identity } from './identity/identity.js';
+import type { AuditLog } from './lifecycle/audit-log.js';
+import type { PullRecorder } from './lifecycle/pull-stats.js';
 import type { Principal } from './identity/principal.js';
 import type { BlobStore } from './ports/blob-store.js';
 import type { BlobLinks } from './registry/blob-links.js';
@@ -31,6 +33,10 @@ export interface AppDeps {
   fastPath?: StreamingFastPath;
   /** The capabilities beside the registry (entry/compose.ts); their pull gates guard manifest GETs. */
   capabilities?: readonly Capability[];
+  /** Counts manifest GETs in memory and flushes them (lifecycle/pull-stats.ts); absent: not counted. */
+  pulls?: PullRecorder;
+  /** Where logins and management API changes are recorded (lifecycle/audit-log.ts). */
+  audit?: AuditLog;
 }
 
 /** The Hono environment every route sees. */

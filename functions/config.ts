@@ -61,6 +61,10 @@ export const variables = {
   AWS_ACCESS_KEY_ID: { schema: text(), doc: 'credentials (SDK standard; else the default chain: role, profile)' },
   AWS_SECRET_ACCESS_KEY: { schema: text(), doc: 'credentials (SDK standard)' },
   AWS_SESSION_TOKEN: { schema: text(), doc: 'credentials (SDK standard)' },
+  BERTH_AUDIT_RETENTION_DAYS: { schema: integer(0, 36500), doc: 'days an audit log record is kept; 0 keeps them forever (default 180)' },
+  BERTH_PULL_FLUSH_SECONDS: { schema: integer(1, 3600), doc: 'pull counts are held in memory at most this long before being written (default 10)' },
+  BERTH_EXTERNAL_HOST: { schema: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/))), doc: 'host[:port] clients pull from, for the resource_url of webhook payloads' },
+  BERTH_WEBHOOK_MAX_ATTEMPTS: { schema: integer(1, 99), doc: 'delivery attempts of one webhook notification before it is given up (default 10)' },
 } as const;
 
 export type VariableName = keyof typeof variables;

@@ -39,6 +39,12 @@ export const partitions = {
   schedule: 'schedule#',
   /** lifecycle/audit-capability.ts: audit records of registry events */
   audit: 'audit#',
+  /** lifecycle/webhook-policies.ts: a project's webhook policies */
+  webhookPolicy: 'webhook-policy#',
+  /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */
+  webhookTask: 'webhook-task#',
+  /** lifecycle/retention-policies.ts: retention policies, their executions and tasks */
+  retention: 'retention#',
   /** ui/session-store.ts: portal sessions, keyed by a hash of the cookie's id (TTL) */
   session: 'session#',
   /** ops/health.ts: read by the health check, never written */
@@ -59,4 +65,6 @@ export const indexPartitions = {
   outbox: 'outbox',
   /** schedules/schedule-store.ts: every schedule */
   schedules: 'schedules',
+  /** lifecycle/webhook-deliveries.ts: webhook tasks waiting for a retry, by due time */
+  webhookRetries: 'webhook-retries',
 } as const;

@@ -46,18 +46,76 @@ const scheduleTick = z.object({
   id: z.string().check(z.minLength(1)),
 });
 
-export const jobSchema = z.discriminatedUnion('kind', [registryEvent, deleteBlob, scheduleTick]);
+/** Run retention policy `policyId` as execution `executionId` (lifecycle/retention-runner.ts). */
+const retentionRun = z.object({
+  version: z.literal(1),
+  kind: z.literal('retention-run'),
+  id: z.string().check(z.minLength(1)),
+  policyId: z.number(),
+  /** Absent when a schedule fired: the run then opens its own execution. */
+  executionId: z.optional(z.number()),
+  dryRun: z.optional(z.boolean()),
+});
+
+/**
+ * A notification for webhook policies that is not a registry event, enqueued by the capability
+ * that knows of it: `QUOTA_EXCEED` (quotas), `SCANNING_COMPLETED` / `SCANNING_FAILED` (scanning),
+ * `REPLICATION` (replication). `payload` becomes Harbor's `event_data` as given (see
+ * docs/lifecycle-policies.md for what each kind carries); `id` must be unique per occurrence,
+ * since webhook deliveries are de-duplicated on it.
+ */
+const notify = z.object({
+  version: z.literal(1),
+  kind: z.literal('notify'),
+  id: z.string().check(z.minLength(1)),
+  eventType: z.enum(['QUOTA_EXCEED', 'QUOTA_WARNING', 'SCANNING_COMPLETED', 'SCANNING_FAILED', 'SCANNING_STOPPED', 'REPLICATION', 'TAG_RETENTION']),
+  /** The project whose webhook policies hear of it. */
+  project: z.string().check(z.minLength(1)),
+  operator: z.optional(z.string()),
+  at: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+/** One attempt (or a retry) at delivering webhook task `task` (lifecycle/webhook-deliveries.ts). */
+const webhookDelivery = z.object({
+  version: z.literal(1),
+  kind: z.literal('webhook-delivery'),
+  id: z.string().check(z.minLength(1)),
+  /** The task's key: `<policy id>/<event id>/<target index>`. */
+  task: z.string().check(z.minLength(1)),
+});
+
+/** Enqueue the webhook retries now due (scheduled every 30 s while any policy exists). */
+const webhookRetrySweep = z.object({
+  version: z.literal(1),
+  kind: z.literal('webhook-retry-sweep'),
+  id: z.string().check(z.minLength(1)),
+});
+
+export const jobSchema = z.discriminatedUnion('kind', [
+  registryEvent,
+  deleteBlob,
+  scheduleTick,
+  retentionRun,
+  notify,
+  webhookDelivery,
+  webhookRetrySweep,
+]);
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobKind = Job['kind'];
 export type RegistryEvent = z.infer<typeof registryEvent>;
+export type NotifyJob = z.infer<typeof notify>;
 
 /**
  * Kinds that may run for minutes (copying or scanning a multi-GB image): they go to the long-job
  * queue, whose worker is sized for them (15-minute Lambda with a matching visibility timeout on
  * AWS, its own lane on one machine), so they never hold up audit records or webhooks.
  */
-export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([]);
+export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([
+  // A project's whole retention run is one job (resumable: finished repositories are skipped).
+  'retention-run',
+]);
 
 export function isLongJob(job: Pick<Job, 'kind'>): boolean {
   return longJobKinds.has(job.kind);

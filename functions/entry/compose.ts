@@ -5,6 +5,9 @@ import type { Capability } from '../capability.js';
 import type { Config } from '../config.js';
 import { type IdentityNotice, identityFromConfig } from '../identity/from-config.js';
 import { auditCapability } from '../lifecycle/audit-capability.js';
+import { pullStatsCapability } from '../lifecycle/pull-stats.js';
+import { retentionCapability } from '../lifecycle/retention-capability.js';
+import { webhookCapability } from '../lifecycle/webhook-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { registryCapability } from '../registry/registry-capability.js';
 import { schedulesCapability } from '../schedules/schedules-capability.js';
@@ -16,6 +19,8 @@ export interface CompositionOptions {
   alsoOnTick?: (() => Promise<unknown>)[];
   /** Where identity's notices go (the generated admin password); default the logger, at warn. */
   notice?: IdentityNotice;
+  /** The capabilities' own settings (config.ts); default every default. */
+  config?: Partial<Config>;
 }
 
 /**
@@ -23,9 +28,13 @@ export interface CompositionOptions {
  * Node server, the Lambda API, the workers and the upload service all share.
  */
 export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}): Capability[] {
+  const config = options.config ?? {};
   return [
     registryCapability(deps),
-    auditCapability(deps),
+    auditCapability(deps, config),
+    pullStatsCapability(deps, config),
+    webhookCapability(deps, config),
+    retentionCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
   ];
 }
@@ -44,7 +53,7 @@ export async function compose(
   if (config.BERTH_SESSION_HOURS) deps.config.sessionLifetimeSeconds ??= config.BERTH_SESSION_HOURS * 60 * 60;
   const identity = await identityFromConfig(deps.table, config, options.notice);
   if (identity) deps.identity = identity;
-  const capabilities = capabilitiesOf(deps, options);
+  const capabilities = capabilitiesOf(deps, { ...options, config });
   deps.capabilities = capabilities;
   return { app: createApp(deps), worker: dispatch(capabilities, deps.table, deps.now), capabilities };
 }

@@ -118,7 +118,14 @@ async function main(): Promise<void> {
       ...(config.BERTH_TLS_CERT && config.BERTH_TLS_KEY ? { tls: { cert: config.BERTH_TLS_CERT, key: config.BERTH_TLS_KEY } } : {}),
     });
     answerClientErrors(running.server);
-    stops = [...backend.start(worker), every(tickMs, () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date.now()}` }))];
+    stops = [
+      ...backend.start(worker),
+      every(tickMs, () => worker({ version: 1, kind: 'schedule-tick', id: `tick-${Date.now()}` })),
+      // Stops run last first: the pull counts held in memory are written while the table is open.
+      async () => {
+        await backend.deps.pulls?.flush();
+      },
+    ];
     const auth = backend.deps.identity ? 'auth on' : 'auth OFF: anyone can pull, push and delete';
     logger.info(`berth listening on ${running.url} (${config.BERTH_BACKEND ?? 'local'} backend, ${backend.describe}, ${auth})`, {
       url: running.url,

@@ -4,6 +4,7 @@ import type { Table } from '../ports/table.js';
 import { isLowS, toLowS } from './low-s.js';
 import type { ResourceAccess } from './scope.js';
 import { keys } from './stores/keys.js';
+import { VerdictCache } from './verdict-cache.js';
 
 /**
  * Tokens of Docker's token authentication, signed ES256 (and nothing else is ever accepted). The
@@ -63,6 +64,7 @@ export const defaultTokenOptions: Omit<TokenServiceOptions, 'service'> = {
 
 export class TokenService {
   private loaded: Promise<LoadedKey[]> | undefined;
+  private readonly verdicts = new VerdictCache<TokenClaims>();
 
   constructor(
     private readonly table: Table,
@@ -89,6 +91,8 @@ export class TokenService {
 
   /** The claims of a valid access token of this service, or null (bad signature, expired, wrong audience...). */
   async verifyAccessToken(token: string): Promise<TokenClaims | null> {
+    const known = this.verdicts.get(token, this.now().getTime() / 1000);
+    if (known) return known;
     const payload = await this.verify(token, 'access');
     if (!payload || !Array.isArray(payload.access)) return null;
     const access: ResourceAccess[] = [];
@@ -99,7 +103,9 @@ export class TokenService {
       if (!actions.every((a) => typeof a === 'string')) return null;
       access.push({ type, name, actions: actions as string[] });
     }
-    return { subject: payload.sub as string, access, expiresAt: payload.exp as number, issuedAt: payload.iat as number };
+    const claims = { subject: payload.sub as string, access, expiresAt: payload.exp as number, issuedAt: payload.iat as number };
+    this.verdicts.set(token, claims);
+    return claims;
   }
 
   /**
@@ -126,6 +132,7 @@ export class TokenService {
     const next = [fresh, ...stored].slice(0, this.options.keysKept);
     await this.table.put({ ...keys.signingKeys, keys: next as unknown as [] });
     this.loaded = undefined;
+    this.verdicts.clear();
     return fresh.kid;
   }
 

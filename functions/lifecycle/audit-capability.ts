@@ -1,44 +1,21 @@
+import type { AppDeps } from '../app-env.js';
 import type { Capability } from '../capability.js';
-import type { RegistryEvent } from '../core/jobs.js';
-import { ConditionFailedError, type Item, type Table } from '../ports/table.js';
-import { indexPartitions, partitions } from '../table-layout.js';
+import type { Config } from '../config.js';
+import { AuditLog } from './audit-log.js';
+
+/** Days an audit record is kept when BERTH_AUDIT_RETENTION_DAYS is not set. */
+export const defaultAuditRetentionDays = 180;
 
 /**
- * Audit record of one registry event. Keyed by the event's own id and time, so a redelivered
- * event finds its record already written and changes nothing; gsi1 lists every repository's
- * events oldest first for the audit log view.
- *
- *   pk audit#<repository>   sk <at>#<event id>   action, repository, digest, tag, actor, at
- *                           gsi1: audit / <at>#<event id>
+ * The audit log as a capability: every registry event (push, tag removal, delete, pull) becomes a
+ * record, idempotently (keyed by the event's id and time, see audit-log.ts). It also gives the
+ * process its `deps.audit`, where logins and management API changes are recorded.
  */
-export function auditItem(event: RegistryEvent): Item {
-  const key = `${event.at}#${event.id}`;
-  return {
-    pk: `${partitions.audit}${event.repository}`,
-    sk: key,
-    gsi1pk: indexPartitions.audit,
-    gsi1sk: key,
-    id: event.id,
-    action: event.action,
-    repository: event.repository,
-    digest: event.digest,
-    at: event.at,
-    ...(event.tag === undefined ? {} : { tag: event.tag }),
-    ...(event.mediaType === undefined ? {} : { mediaType: event.mediaType }),
-    ...(event.actor === undefined ? {} : { actor: event.actor }),
-  };
-}
-
-/** Writes an audit record of every registry event, idempotently. */
-export function auditCapability(deps: { table: Table }): Capability {
+export function auditCapability(deps: Pick<AppDeps, 'table' | 'now' | 'audit'>, config: Partial<Config> = {}): Capability {
+  const days = config.BERTH_AUDIT_RETENTION_DAYS === undefined ? defaultAuditRetentionDays : Number(config.BERTH_AUDIT_RETENTION_DAYS);
+  const log = (deps.audit ??= new AuditLog(deps.table, days, deps.now));
   return {
     name: 'audit',
-    onEvent: async (event) => {
-      try {
-        await deps.table.put(auditItem(event), { exists: false });
-      } catch (error) {
-        if (!(error instanceof ConditionFailedError)) throw error;
-      }
-    },
+    onEvent: (event) => log.recordEvent(event),
   };
 }

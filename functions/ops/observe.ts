@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app-env.js';
-import { log, withRequestId } from './logger.js';
+import { log } from './logger.js';
 
 /**
  * The first middleware of the app: gives the request its id (the caller's X-Request-Id, else a
- * new one), runs everything below with that id on every log line, then writes the access line
+ * new one), runs everything below, then writes the access line
  * and reports the request to the runtime's metrics. Answers carry X-Request-Id, so a client's
  * report can be matched to the logs.
  */
@@ -18,7 +18,7 @@ export function observe(): MiddlewareHandler<AppEnv> {
     const upload = bytesIn > 0 && ['PATCH', 'PUT', 'POST'].includes(c.req.method) && c.req.path.startsWith('/v2/');
     if (upload) metrics?.uploadsInFlight(1);
     try {
-      await withRequestId(requestId, next);
+      await next();
     } finally {
       if (upload) metrics?.uploadsInFlight(-1);
     }

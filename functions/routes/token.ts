@@ -8,6 +8,7 @@ import { parseScopes } from '../identity/scope.js';
 import { isRobotUsable } from '../identity/stores/robot-store.js';
 import { parseAuthorization } from './credentials.js';
 import { loginOrThrow } from './login.js';
+import { auditLogin } from './api/audit-logs.js';
 
 /**
  * Docker's token authentication endpoint (`/service/token`). `GET` with optional Basic
@@ -27,6 +28,7 @@ export function tokenRoutes(): Hono<AppEnv> {
     let principal: Principal = anonymous;
     if (credentials.scheme === 'basic') principal = await login(c, identity, credentials.login, credentials.password);
     else if (credentials.scheme !== 'none') throw unauthorized('unsupported authorization');
+    await auditLogin(c, principal);
     const body = await issue(identity, principal, query.getAll('scope'));
     const refresh = query.get('offline_token') === 'true' && principal.kind !== 'anonymous';
     return c.json({ token: body.access_token, ...body, ...(refresh ? { refresh_token: await refreshTokenFor(identity, principal) } : {}) });
@@ -45,6 +47,7 @@ export function tokenRoutes(): Hono<AppEnv> {
     if (grant === 'password') {
       const username = form.get('username') ?? '';
       const principal = await login(c, identity, username, form.get('password') ?? '');
+      await auditLogin(c, principal);
       const body = await issue(identity, principal, scopes);
       const refresh = form.get('access_type') === 'offline' ? { refresh_token: await refreshTokenFor(identity, principal) } : {};
       return c.json({ ...body, ...refresh });

@@ -58,3 +58,15 @@ it('pushes and pulls an image, its bytes in S3 and its records in DynamoDB', asy
   expect(redirect.status).toBe(307);
   expect(redirect.headers.get('location')).toContain(stack.moto.endpoint);
 }, 300_000);
+
+it('runs the worker in the same process: the events of the push are relayed from the outbox, consumed from SQS and handled', async () => {
+  const handled = async () => {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    return Number(/berth_jobs_total\{kind="registry-event",outcome="ok"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  };
+  const deadline = Date.now() + 60_000;
+  while ((await handled()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await handled()).toBeGreaterThan(0);
+  const health = (await (await fetch(`${url}/api/v2.0/health`)).json()) as { status: string };
+  expect(health.status).toBe('healthy');
+}, 120_000);

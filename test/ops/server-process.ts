@@ -48,7 +48,7 @@ export async function startServer(env: NodeJS.ProcessEnv, command: string[] = [p
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start line after 20 s:\n${out}\n${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no start line after 60 s:\n${out}\n${err}`)), 60_000);
     const look = () => {
       const match = /berth listening on (\S+)/.exec(out);
       if (match) {

@@ -206,7 +206,7 @@ describe('identity in front of the registry', () => {
     let records: Item[] = [];
     for (let i = 0; i < 50 && !records.some((r) => r.tag === 'audited'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      records = await deps.table.query('audit#team/app');
+      records = await deps.table.query('audit#team');
     }
     expect(records.find((r) => r.tag === 'audited')?.actor).toBe('dev');
   });

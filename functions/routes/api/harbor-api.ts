@@ -4,12 +4,15 @@ import { parseAuthorization } from '../credentials.js';
 import { loginOrThrow } from '../login.js';
 import { sessionPrincipal } from '../ui/session-auth.js';
 import { apiError } from './api-context.js';
+import { auditChanges, auditLogRoutes } from './audit-logs.js';
 import { configurationRoutes } from './configurations.js';
 import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
+import { retentionRoutes } from './retentions.js';
 import { robotRoutes } from './robots.js';
 import { userRoutes } from './users.js';
+import { webhookRoutes } from './webhooks.js';
 
 /**
  * `/api/v2.0`: the part of Harbor's REST API that identity needs, with Harbor's paths, payloads
@@ -32,12 +35,16 @@ export function apiRoutes(): Hono<AppEnv> {
     }
     await next();
   });
+  api.use(auditChanges());
   api.get('/openapi.json', (c) => c.json(openApiDocument()));
   api.route('/projects', projectRoutes());
   api.route('/projects', memberRoutes());
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());
+  api.route('/', auditLogRoutes());
+  api.route('/retentions', retentionRoutes());
+  api.route('/projects', webhookRoutes());
   api.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   return api;
 }

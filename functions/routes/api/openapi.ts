@@ -3,6 +3,9 @@ import { configurationsSchema, ldapPingSchema } from './configurations.js';
 import { projectMemberSchema, roleRequestSchema } from './members.js';
 import { projectReqSchema, projectUpdateSchema } from './projects.js';
 import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
+import { retentionPolicySchema } from '../../lifecycle/retention-policies.js';
+import { webhookPolicySchema } from '../../lifecycle/webhook-policies.js';
+import { retentionExecutionSchema, retentionStopSchema } from './retentions.js';
 import { passwordReqSchema, sysadminFlagSchema, userCreationSchema, userProfileSchema } from './users.js';
 
 /** Request bodies, generated from the very zod schemas the routes validate with. */
@@ -20,6 +23,10 @@ const bodies = {
   RobotSec: robotSecretSchema,
   Configurations: configurationsSchema,
   LdapConf: ldapPingSchema,
+  RetentionPolicy: retentionPolicySchema,
+  RetentionExecutionReq: retentionExecutionSchema,
+  RetentionStop: retentionStopSchema,
+  WebhookPolicy: webhookPolicySchema,
 } as const;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head';
@@ -88,6 +95,36 @@ const ops: Record<string, Partial<Record<Method, Op>>> = {
     put: { summary: 'Change auth settings: auth_mode and ldap_* (system admin)', body: 'Configurations', ok: 200 },
   },
   '/ldap/ping': { post: { summary: 'Check LDAP settings (system admin)', body: 'LdapConf', ok: 200 } },
+  '/audit-logs': { get: { summary: 'The audit log, newest first (system admin); q: operation, resource, resource_type, username, op_time=[from~to]', ok: 200, query: ['q', 'sort', 'page', 'page_size'] } },
+  '/projects/{project_name_or_id}/logs': { get: { summary: "A project's audit log (guests and above)", ok: 200, params: ['project_name_or_id'], query: ['q', 'sort', 'page', 'page_size'] } },
+  '/retentions': { post: { summary: "Create a project's tag retention policy (project admin); sets metadata retention_id", body: 'RetentionPolicy', ok: 201 } },
+  '/retentions/metadatas': { get: { summary: 'Rule templates and selectors retention offers', ok: 200 } },
+  '/retentions/{id}': {
+    get: { summary: 'Get a retention policy', ok: 200, params: ['id'] },
+    put: { summary: 'Replace a retention policy (rules, trigger)', body: 'RetentionPolicy', ok: 200, params: ['id'] },
+    delete: { summary: 'Delete a retention policy and its schedule', ok: 200, params: ['id'] },
+  },
+  '/retentions/{id}/executions': {
+    get: { summary: 'Runs of a policy, newest first', ok: 200, params: ['id'], query: ['page', 'page_size'] },
+    post: { summary: 'Run a policy now, or as a dry run', body: 'RetentionExecutionReq', ok: 201, params: ['id'] },
+  },
+  '/retentions/{id}/executions/{eid}': { patch: { summary: 'Stop a run', body: 'RetentionStop', ok: 200, params: ['id', 'eid'] } },
+  '/retentions/{id}/executions/{eid}/tasks': { get: { summary: 'One task per repository: total, retained', ok: 200, params: ['id', 'eid'] } },
+  '/retentions/{id}/executions/{eid}/tasks/{tid}': { get: { summary: 'A task\'s log: what was (or would be) deleted and retained', ok: 200, params: ['id', 'eid', 'tid'] } },
+  '/projects/{project_name_or_id}/webhook/policies': {
+    get: { summary: 'Webhook policies (project admin)', ok: 200, params: ['project_name_or_id'], query: ['page', 'page_size'] },
+    post: { summary: 'Create a webhook policy', body: 'WebhookPolicy', ok: 201, params: ['project_name_or_id'] },
+  },
+  '/projects/{project_name_or_id}/webhook/policies/{id}': {
+    get: { summary: 'Get a webhook policy', ok: 200, params: ['project_name_or_id', 'id'] },
+    put: { summary: 'Replace a webhook policy', body: 'WebhookPolicy', ok: 200, params: ['project_name_or_id', 'id'] },
+    delete: { summary: 'Delete a webhook policy', ok: 200, params: ['project_name_or_id', 'id'] },
+  },
+  '/projects/{project_name_or_id}/webhook/jobs': { get: { summary: "A policy's deliveries with each attempt", ok: 200, params: ['project_name_or_id'], query: ['policy_id', 'status', 'page', 'page_size'] } },
+  '/projects/{project_name_or_id}/webhook/events': { get: { summary: 'Event types and payload formats on offer', ok: 200, params: ['project_name_or_id'] } },
+  '/projects/{project_name_or_id}/webhook/policies/{id}/executions': { get: { summary: 'Deliveries as executions (one per event)', ok: 200, params: ['project_name_or_id', 'id'] } },
+  '/projects/{project_name_or_id}/webhook/policies/{id}/executions/{eid}/tasks': { get: { summary: 'One task per target', ok: 200, params: ['project_name_or_id', 'id', 'eid'] } },
+  '/projects/{project_name_or_id}/webhook/policies/{id}/executions/{eid}/tasks/{tid}/log': { get: { summary: "A task's attempts", ok: 200, params: ['project_name_or_id', 'id', 'eid', 'tid'] } },
 };
 
 /** The OpenAPI 3.1 document served at `/api/v2.0/openapi.json`. */

@@ -83,6 +83,13 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
       if (!caller.anonymous && !(await identity.projects.get(projectOf(repository)))) throw missingProject(repository);
       throw refusal(c, identity, caller, scope, 'access denied');
     }
+
+    if (caller.claims && access.actions.every((action) => action === 'pull')) {
+      // A bearer pull is decided by the token alone; its subject names the actor without a lookup
+      // (the hot path: every layer and manifest GET of every client).
+      if (caller.claims.subject !== '') c.set('actor', caller.claims.subject);
+      return next();
+    }
     c.set('canPull', async (other) => isValidName(other) && holds(identity, caller, other, ['pull']));
     c.set('canOverwriteTag', async (other) => {
       if (!isValidName(other) || !(await holds(identity, caller, other, ['push']))) return false;

@@ -36,6 +36,7 @@ export async function getManifest(c: Context<AppEnv>): Promise<Response> {
     ETag: `"${manifest.digest}"`,
   };
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers });
+  await c.var.deps.pulls?.record(repository, manifest.digest, 'tag' in reference ? reference.tag : undefined, c.var.actor);
   return new Response((await manifests.body(manifest)) as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
 

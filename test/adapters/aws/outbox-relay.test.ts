@@ -47,7 +47,7 @@ describe('events on AWS: outbox → stream → relay → SQS → worker', () => 
 
     const worker = await createWorkerHandler(stack.env);
     await new SqsEventSource(stack.clients.sqs, stack.resources.queueUrl, worker).drain();
-    const audit = await table.query('audit#team/app');
+    const audit = (await table.query('audit#team')).filter((record) => record.repository === 'team/app');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ action: 'push', digest: pushed.digest, tag: 'v1' });
   });
