@@ -39,6 +39,18 @@ export const partitions = {
   schedule: 'schedule#',
   /** lifecycle/audit-capability.ts: audit records of registry events */
   audit: 'audit#',
+  /** scanning/keys.ts: OSV advisories per ecosystem and package, and the data's generation */
+  vulnDb: 'vulndb#',
+  vulnDbMeta: 'vulndbmeta',
+  /** scanning/keys.ts: an artifact's scan status, report and package inventory */
+  scan: 'scan#',
+  /** scanning/keys.ts: scanner registrations, their unique names, scanning settings, adapter API requests */
+  scanner: 'scanner#',
+  scannerName: 'scannername#',
+  scanConfig: 'scanconfig',
+  scanRequest: 'scanreq#',
+  /** replication/keys.ts: remote registries, policies, executions, tasks and their logs */
+  replication: 'replication#',
   /** lifecycle/webhook-policies.ts: a project's webhook policies */
   webhookPolicy: 'webhook-policy#',
   /** lifecycle/webhook-deliveries.ts: a policy's delivery tasks and their attempts (TTL) */
@@ -65,6 +77,10 @@ export const indexPartitions = {
   outbox: 'outbox',
   /** schedules/schedule-store.ts: every schedule */
   schedules: 'schedules',
+  /** scanning/keys.ts: every scanned artifact (rescans) */
+  scanned: 'scanned',
+  /** scanning/keys.ts: every scanner registration */
+  scanners: 'scanners',
   /** lifecycle/webhook-deliveries.ts: webhook tasks waiting for a retry, by due time */
   webhookRetries: 'webhook-retries',
 } as const;

@@ -1,5 +1,6 @@
 // zod/mini: the same checks as zod's chained API at a twentieth of the bundle (Lambda cold start).
 import * as z from 'zod/mini';
+import { longScanKinds, scanAllJob, scanGateRefreshJob, scanJob, scanRematchJob, scanRequestJob, vulnDbRefreshJob } from '../scanning/jobs.js';
 
 /**
  * Queue messages. Every job names its schema version so a worker deployed before or after a
@@ -37,6 +38,27 @@ const deleteBlob = z.object({
   kind: z.literal('gc-blob'),
   id: z.string().check(z.minLength(1)),
   digest: z.string().check(z.minLength(1)),
+});
+
+/**
+ * Plans one execution of a replication policy: lists the source and writes its tasks. A schedule
+ * enqueues it without `executionId`; the first delivery then records the execution.
+ */
+const replicationExecution = z.object({
+  version: z.literal(1),
+  kind: z.literal('replication-execution'),
+  id: z.string().check(z.minLength(1)),
+  policyId: z.int().check(z.positive()),
+  executionId: z.optional(z.int().check(z.positive())),
+});
+
+/** Copies one repository's artifacts (or deletes one) for an execution; may move gigabytes. */
+const replicationTask = z.object({
+  version: z.literal(1),
+  kind: z.literal('replication-task'),
+  id: z.string().check(z.minLength(1)),
+  executionId: z.int().check(z.positive()),
+  taskId: z.int().check(z.positive()),
 });
 
 /** Sent every minute (EventBridge on AWS, a timer on one machine): enqueue the schedules now due. */
@@ -96,10 +118,18 @@ export const jobSchema = z.discriminatedUnion('kind', [
   registryEvent,
   deleteBlob,
   scheduleTick,
+  scanJob,
+  scanRequestJob,
+  scanAllJob,
+  scanRematchJob,
+  scanGateRefreshJob,
+  vulnDbRefreshJob,
   retentionRun,
   notify,
   webhookDelivery,
   webhookRetrySweep,
+  replicationExecution,
+  replicationTask,
 ]);
 
 export type Job = z.infer<typeof jobSchema>;
@@ -115,6 +145,10 @@ export type NotifyJob = z.infer<typeof notify>;
 export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([
   // A project's whole retention run is one job (resumable: finished repositories are skipped).
   'retention-run',
+  ...longScanKinds,
+  // Planning lists a whole source; a task copies a repository's images (resumable per blob).
+  'replication-execution',
+  'replication-task',
 ]);
 
 export function isLongJob(job: Pick<Job, 'kind'>): boolean {

@@ -10,7 +10,10 @@ import { retentionCapability } from '../lifecycle/retention-capability.js';
 import { webhookCapability } from '../lifecycle/webhook-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
 import { registryCapability } from '../registry/registry-capability.js';
+import { topologyFromConfig } from '../replication/topology.js';
+import { replicationCapability } from '../replication/replication-capability.js';
 import { schedulesCapability } from '../schedules/schedules-capability.js';
+import { scanningCapability } from '../scanning/scanning-capability.js';
 import { dispatch } from '../worker/dispatch.js';
 
 /** What differs between runtimes in the wiring below. */
@@ -36,6 +39,8 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
     webhookCapability(deps, config),
     retentionCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
+    scanningCapability(deps, options.config ?? {}),
+    replicationCapability(deps),
   ];
 }
 
@@ -50,6 +55,8 @@ export async function compose(
   options: CompositionOptions = {},
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
   deps.config.trustedProxyHops ??= config.BERTH_TRUSTED_PROXY_HOPS ?? 0;
+  deps.config.replicationKey ??= config.BERTH_REPLICATION_KEY;
+  deps.config.replicationTopology ??= topologyFromConfig(config);
   if (config.BERTH_SESSION_HOURS) deps.config.sessionLifetimeSeconds ??= config.BERTH_SESSION_HOURS * 60 * 60;
   const identity = await identityFromConfig(deps.table, config, options.notice);
   if (identity) deps.identity = identity;

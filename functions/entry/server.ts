@@ -9,6 +9,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { PrometheusMetrics } from '../ops/prometheus-metrics.js';
 import { StartupError, exitOnStartupError } from '../ops/startup-error.js';
 import type { JobHandler } from '../ports/job-queue.js';
+import { replicationKeyFor } from '../replication/local-key.js';
 import { compose } from './compose.js';
 import { answerClientErrors } from './client-errors.js';
 import { nodePeerAddress } from './peer-address.js';
@@ -38,6 +39,7 @@ async function localBackend(config: Config): Promise<Backend> {
   prepareDataDir(dataDir);
   const release = lockDataDir(dataDir);
   const deps = createLocalDeps(dataDir);
+  deps.config.replicationKey = replicationKeyFor(dataDir, config.BERTH_REPLICATION_KEY);
   return {
     deps,
     describe: `data in ${dataDir}`,

@@ -1,6 +1,7 @@
 import type { BlobStore } from '../ports/blob-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Table } from '../ports/table.js';
+import type { ReplicationTopology } from '../replication/topology.js';
 
 /** How this deployment of the registry behaves; each entry point fills it from its own settings. */
 export interface RegistryConfig {
@@ -28,6 +29,10 @@ export interface RegistryConfig {
    * and the header is ignored). See routes/client-address.ts.
    */
   trustedProxyHops?: number;
+  /** Key sealing remote registry credentials (BERTH_REPLICATION_KEY). */
+  replicationKey?: string;
+  /** This region's place in the stage's region topology (replication/topology.ts). */
+  replicationTopology?: ReplicationTopology;
   /** Seconds a web UI session lasts from login (default 8 hours). See ui/session-store.ts. */
   sessionLifetimeSeconds?: number;
 }

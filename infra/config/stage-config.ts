@@ -1,3 +1,5 @@
+import { topologyProblems, type ReplicationTopologyConfig } from './replication-topology.js';
+
 /**
  * Typed configuration of one Berth environment (a CDK Stage). Values here are deployment
  * choices; the application reads its own settings from the environment the constructs give it.
@@ -29,6 +31,11 @@ export interface StageConfig {
   readonly accessLogExpirationDays: number;
   /** E-mail address subscribed to the alarm topic (confirmation mail is sent on deploy). */
   readonly alarmEmail?: string;
+  /**
+   * Which region takes pushes and which feeds which (docs/replication.md, "Regions"). Without it,
+   * regions share nothing. Needs `domain`: each region's registry URL must be known at synth.
+   */
+  readonly replication?: ReplicationTopologyConfig;
 }
 
 /**
@@ -137,6 +144,10 @@ export function validateStageConfig(config: StageConfig): StageConfig {
   }
   if (config.domain && !/^Z[A-Z0-9]{1,31}$/.test(config.domain.hostedZoneId)) {
     problems.push(`domain.hostedZoneId "${config.domain.hostedZoneId}" is not a Route 53 zone id`);
+  }
+  if (config.replication) {
+    if (!config.domain) problems.push('replication needs domain: regions reach each other at <region>.<zoneName>');
+    problems.push(...topologyProblems(config.regions, config.replication));
   }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration for stage "${config.name}":\n  - ${problems.join('\n  - ')}`);

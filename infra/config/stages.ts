@@ -68,6 +68,8 @@ export const stages: readonly StageConfig[] = [
     uploadService: { enabled: true, minTasks: 2, maxTasks: 10 },
     api: { throttleRateLimit: 2000, throttleBurstLimit: 4000 },
     workers: { maxConcurrency: 20 },
+    // Pushes go to eu-west-1; us-east-1 is a replica fed by an event-based policy.
+    replication: { primary: 'eu-west-1' },
     logRetentionDays: 90,
     accessLogExpirationDays: 365,
   }),

@@ -2,6 +2,7 @@ import { Stage, Tags, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { defaultEntryPoints, type EntryPoints } from '../config/entry-points.js';
 import { validateStageConfig, type StageConfig } from '../config/stage-config.js';
+import { addReplicationTopology } from '../constructs/replication-topology.js';
 import { ApiStack } from '../stacks/api-stack.js';
 import { StatefulStack } from '../stacks/stateful-stack.js';
 
@@ -56,6 +57,8 @@ export class BerthStage extends Stage {
       });
       return { region, stateful, api };
     });
+
+    addReplicationTopology(config, this.regions);
 
     // Tags go on every resource that takes them, except types whose Tags property is newer than
     // the cfn-lint schema these templates are checked with (it would flag them E3002).

@@ -9,8 +9,14 @@ import { configurationRoutes } from './configurations.js';
 import { memberRoutes } from './members.js';
 import { openApiDocument } from './openapi.js';
 import { projectRoutes } from './projects.js';
+import { registryRoutes } from './registries.js';
+import { replicationExecutionRoutes } from './replication-executions.js';
+import { replicationPolicyRoutes } from './replication-policies.js';
 import { retentionRoutes } from './retentions.js';
 import { robotRoutes } from './robots.js';
+import { scanArtifactRoutes } from './scan-artifacts.js';
+import { scanSystemRoutes } from './scan-system.js';
+import { scannerRoutes } from './scanners.js';
 import { userRoutes } from './users.js';
 import { webhookRoutes } from './webhooks.js';
 
@@ -42,6 +48,12 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());
+  api.route('/projects', scanArtifactRoutes());
+  api.route('/scanners', scannerRoutes());
+  api.route('/', scanSystemRoutes());
+  api.route('/registries', registryRoutes());
+  api.route('/replication/policies', replicationPolicyRoutes());
+  api.route('/replication/executions', replicationExecutionRoutes());
   api.route('/', auditLogRoutes());
   api.route('/retentions', retentionRoutes());
   api.route('/projects', webhookRoutes());

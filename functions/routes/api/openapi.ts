@@ -2,7 +2,12 @@ import * as z from 'zod/mini';
 import { configurationsSchema, ldapPingSchema } from './configurations.js';
 import { projectMemberSchema, roleRequestSchema } from './members.js';
 import { projectReqSchema, projectUpdateSchema } from './projects.js';
+import { registryCreateSchema, registryPingSchema, registryUpdateSchema } from './registries.js';
+import { startExecutionSchema } from './replication-executions.js';
+import { policySchema } from './replication-policies.js';
 import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
+import { cveAllowlistSchema, scanScheduleSchema } from './scan-system.js';
+import { scannerRegistrationSchema } from './scanners.js';
 import { retentionPolicySchema } from '../../lifecycle/retention-policies.js';
 import { webhookPolicySchema } from '../../lifecycle/webhook-policies.js';
 import { retentionExecutionSchema, retentionStopSchema } from './retentions.js';
@@ -23,6 +28,14 @@ const bodies = {
   RobotSec: robotSecretSchema,
   Configurations: configurationsSchema,
   LdapConf: ldapPingSchema,
+  ScannerRegistrationReq: scannerRegistrationSchema,
+  ScanAllSchedule: scanScheduleSchema,
+  CVEAllowlist: cveAllowlistSchema,
+  Registry: registryCreateSchema,
+  RegistryUpdate: registryUpdateSchema,
+  RegistryPing: registryPingSchema,
+  ReplicationPolicy: policySchema,
+  StartReplicationExecution: startExecutionSchema,
   RetentionPolicy: retentionPolicySchema,
   RetentionExecutionReq: retentionExecutionSchema,
   RetentionStop: retentionStopSchema,
@@ -95,6 +108,67 @@ const ops: Record<string, Partial<Record<Method, Op>>> = {
     put: { summary: 'Change auth settings: auth_mode and ldap_* (system admin)', body: 'Configurations', ok: 200 },
   },
   '/ldap/ping': { post: { summary: 'Check LDAP settings (system admin)', body: 'LdapConf', ok: 200 } },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/scan': {
+    post: { summary: 'Scan an artifact (repository_name URL-encoded twice)', ok: 202, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/vulnerabilities': {
+    get: { summary: 'The vulnerability report, keyed by its media type', ok: 200, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/sbom': {
+    get: { summary: 'The package inventory as SPDX 2.3 JSON', ok: 200, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/system/scanAll/now': { post: { summary: 'Scan every image (system admin)', ok: 201 } },
+  '/system/scanAll/schedule': {
+    get: { summary: 'The scan-all schedule (system admin)', ok: 200 },
+    post: { summary: 'Set the scan-all schedule', body: 'ScanAllSchedule', ok: 200 },
+    put: { summary: 'Change the scan-all schedule (type None removes it)', body: 'ScanAllSchedule', ok: 200 },
+  },
+  '/system/CVEAllowlist': {
+    get: { summary: 'The system CVE allowlist', ok: 200 },
+    put: { summary: 'Replace the system CVE allowlist (system admin)', body: 'CVEAllowlist', ok: 200 },
+  },
+  '/scanners': {
+    get: { summary: 'Scanner registrations, the built-in one first (system admin)', ok: 200 },
+    post: { summary: 'Register a Pluggable Scanner API v1.2 adapter', body: 'ScannerRegistrationReq', ok: 201 },
+  },
+  '/scanners/ping': { post: { summary: "Check an adapter's metadata before registering it", body: 'ScannerRegistrationReq', ok: 200 } },
+  '/scanners/{registration_id}': {
+    get: { summary: 'Get a registration', ok: 200, params: ['registration_id'] },
+    put: { summary: 'Change a registration', body: 'ScannerRegistrationReq', ok: 200, params: ['registration_id'] },
+    patch: { summary: 'Make it the default scanner ({"is_default": true})', ok: 200, params: ['registration_id'] },
+    delete: { summary: 'Remove a registration', ok: 200, params: ['registration_id'] },
+  },
+  '/scanners/{registration_id}/metadata': { get: { summary: "The adapter's metadata", ok: 200, params: ['registration_id'] } },
+  '/registries': {
+    get: { summary: 'List remote registries (system admin; secrets answered as *****)', ok: 200, query: ['q', 'name', 'page', 'page_size'] },
+    post: { summary: 'Add a remote registry (harbor or docker-registry); its secret is sealed at rest', body: 'Registry', ok: 201 },
+  },
+  '/registries/ping': { post: { summary: 'Check that a registry answers with these credentials; a 400 says why not (DNS, TLS, 401...)', body: 'RegistryPing', ok: 200 } },
+  '/registries/{id}': {
+    get: { summary: 'Get a remote registry', ok: 200, params: ['id'] },
+    put: { summary: 'Update a remote registry (access_secret ***** keeps the stored one)', body: 'RegistryUpdate', ok: 200, params: ['id'] },
+    delete: { summary: 'Delete a remote registry no policy uses', ok: 200, params: ['id'] },
+  },
+  '/registries/{id}/info': { get: { summary: 'Filters and triggers a registry supports', ok: 200, params: ['id'] } },
+  '/replication/policies': {
+    get: { summary: 'List replication policies (system admin)', ok: 200, query: ['q', 'name', 'page', 'page_size'] },
+    post: { summary: 'Create a policy: src_registry (pull) or dest_registry (push), filters, trigger', body: 'ReplicationPolicy', ok: 201 },
+  },
+  '/replication/policies/{id}': {
+    get: { summary: 'Get a replication policy', ok: 200, params: ['id'] },
+    put: { summary: 'Replace a replication policy', body: 'ReplicationPolicy', ok: 200, params: ['id'] },
+    delete: { summary: 'Delete a replication policy with no running execution', ok: 200, params: ['id'] },
+  },
+  '/replication/executions': {
+    get: { summary: 'List executions, newest first', ok: 200, query: ['policy_id', 'status', 'trigger', 'page', 'page_size'] },
+    post: { summary: 'Run a policy now', body: 'StartReplicationExecution', ok: 201 },
+  },
+  '/replication/executions/{id}': {
+    get: { summary: 'Get an execution with its task counts', ok: 200, params: ['id'] },
+    put: { summary: 'Stop an execution', ok: 200, params: ['id'] },
+  },
+  '/replication/executions/{id}/tasks': { get: { summary: "An execution's tasks (one per repository, or one deletion)", ok: 200, params: ['id'], query: ['status', 'page', 'page_size'] } },
+  '/replication/executions/{id}/tasks/{task_id}/log': { get: { summary: "A task's log (text/plain)", ok: 200, params: ['id', 'task_id'] } },
   '/audit-logs': { get: { summary: 'The audit log, newest first (system admin); q: operation, resource, resource_type, username, op_time=[from~to]', ok: 200, query: ['q', 'sort', 'page', 'page_size'] } },
   '/projects/{project_name_or_id}/logs': { get: { summary: "A project's audit log (guests and above)", ok: 200, params: ['project_name_or_id'], query: ['q', 'sort', 'page', 'page_size'] } },
   '/retentions': { post: { summary: "Create a project's tag retention policy (project admin); sets metadata retention_id", body: 'RetentionPolicy', ok: 201 } },
