@@ -4,7 +4,7 @@ import type { RegistryEvent } from '../core/jobs.js';
 import { OciError } from '../core/errors.js';
 import { parseManifest, type ParsedManifest } from '../core/manifest.js';
 import { isValidTag } from '../core/reference.js';
-import type { Item, WriteOp } from '../ports/table.js';
+import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js';
 import { BlobLinks } from './blob-links.js';
 import { keys } from './keys.js';
 
@@ -122,6 +122,26 @@ export class Manifests {
     bytes: Uint8Array,
     contentType: string | undefined,
     options: PutOptions = {},
+  ): Promise<StoredManifest & { parsed: ParsedManifest; created: boolean }> {
+    // The tag is written only if it still points where it did when read (compare-and-set): a
+    // writer that lost a race reads it again and decides again, so a tag created or moved in
+    // between is never overwritten by a caller who may not overwrite it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putOnce(repository, reference, bytes, contentType, options);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        if (attempt === 3) throw new OciError('TOOMANYREQUESTS', 'the tag is being changed by other requests at this moment; retry', { repository });
+      }
+    }
+  }
+
+  private async putOnce(
+    repository: string,
+    reference: Reference,
+    bytes: Uint8Array,
+    contentType: string | undefined,
+    options: PutOptions,
   ): Promise<StoredManifest & { parsed: ParsedManifest; created: boolean }> {
     const mayOverwriteTag = options.mayOverwriteTag ?? (async () => true);
     const parsed = parseManifest(bytes, contentType);
