@@ -34,6 +34,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          // In-process registries log an access line per request; the report stays readable.
+          env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
           fileParallelism: false,
           setupFiles: ['test/support/has-assertions.ts'],
           // Most runs take seconds; a hang should show in two minutes. Tests that move hundreds

@@ -10,6 +10,7 @@ import { PullGates } from './registry/pull-gates.js';
 import { Uploads } from './registry/uploads.js';
 import { portalRoutes } from './routes/ui/portal.js';
 import { v2App } from './routes/v2/route-table.js';
+import { scannerAdapterRoutes } from './routes/scanner-adapter.js';
 
 /**
  * The one Hono app every runtime serves (Lambda, the Node server, the upload service). Entry
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   if (deps.identity) mountIdentity(app);
   app.route('/v2', v2App());
+  app.route('/scanner/api/v1', scannerAdapterRoutes());
   app.route('/', portalRoutes());
   app.notFound((c) => c.json({ errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] }, 404));
   app.onError(renderError);

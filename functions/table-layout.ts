@@ -45,6 +45,18 @@ export const partitions = {
   immutable: 'immutable#',
   /** lifecycle/gc-runs.ts: garbage collection runs (history and log) */
   gc: 'gc#',
+  /** scanning/keys.ts: OSV advisories per ecosystem and package, and the data's generation */
+  vulnDb: 'vulndb#',
+  vulnDbMeta: 'vulndbmeta',
+  /** scanning/keys.ts: an artifact's scan status, report and package inventory */
+  scan: 'scan#',
+  /** scanning/keys.ts: scanner registrations, their unique names, scanning settings, adapter API requests */
+  scanner: 'scanner#',
+  scannerName: 'scannername#',
+  scanConfig: 'scanconfig',
+  scanRequest: 'scanreq#',
+  /** trust/keys.ts: a project's trusted keys, its signed artifacts, signature → subject pointers */
+  trust: 'trust#',
   /** replication/keys.ts: remote registries, policies, executions, tasks and their logs */
   replication: 'replication#',
   /** lifecycle/webhook-policies.ts: a project's webhook policies */
@@ -79,6 +91,10 @@ export const indexPartitions = {
   blobs: 'blobs#',
   /** lifecycle/gc-runs.ts: every garbage collection run, newest last */
   gcRuns: 'gcruns',
+  /** scanning/keys.ts: every scanned artifact (rescans) */
+  scanned: 'scanned',
+  /** scanning/keys.ts: every scanner registration */
+  scanners: 'scanners',
   /** lifecycle/webhook-deliveries.ts: webhook tasks waiting for a retry, by due time */
   webhookRetries: 'webhook-retries',
 } as const;

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist');
 const stamp = join(outdir, 'server.js');
-const entryPoints = { server: 'functions/entry/server.ts', 'upload-server': 'functions/entry/upload-server.ts' };
+const entryPoints = { server: 'functions/entry/server.ts', 'upload-server': 'functions/entry/upload-server.ts', admin: 'functions/entry/admin.ts' };
 
 function newest(dir) {
   let latest = 0;

@@ -1,5 +1,6 @@
 // zod/mini: the same checks as zod's chained API at a twentieth of the bundle (Lambda cold start).
 import * as z from 'zod/mini';
+import { longScanKinds, scanAllJob, scanGateRefreshJob, scanJob, scanRematchJob, scanRequestJob, vulnDbRefreshJob } from '../scanning/jobs.js';
 
 /**
  * Queue messages. Every job names its schema version so a worker deployed before or after a
@@ -81,6 +82,16 @@ const scheduleTick = z.object({
   id: z.string().check(z.minLength(1)),
 });
 
+/** A project's trusted keys changed: re-verify the signatures of its signed artifacts (trust). */
+const trustReverify = z.object({
+  version: z.literal(1),
+  kind: z.literal('trust-reverify'),
+  id: z.string().check(z.minLength(1)),
+  project: z.string().check(z.minLength(1)),
+  /** Resume after this signed artifact (a page per job, so a large project never outlasts one worker run). */
+  after: z.optional(z.string()),
+});
+
 /** Run retention policy `policyId` as execution `executionId` (lifecycle/retention-runner.ts). */
 const retentionRun = z.object({
   version: z.literal(1),
@@ -131,11 +142,18 @@ export const jobSchema = z.discriminatedUnion('kind', [
   registryEvent,
   deleteBlob,
   scheduleTick,
+  scanJob,
+  scanRequestJob,
+  scanAllJob,
+  scanRematchJob,
+  scanGateRefreshJob,
+  vulnDbRefreshJob,
   retentionRun,
   notify,
   webhookDelivery,
   webhookRetrySweep,
   gcSweep,
+  trustReverify,
   replicationExecution,
   replicationTask,
 ]);
@@ -155,6 +173,7 @@ export const longJobKinds: ReadonlySet<JobKind> = new Set<JobKind>([
   'gc-sweep',
   // A project's whole retention run is one job (resumable: finished repositories are skipped).
   'retention-run',
+  ...longScanKinds,
   // Planning lists a whole source; a task copies a repository's images (resumable per blob).
   'replication-execution',
   'replication-task',

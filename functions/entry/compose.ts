@@ -14,6 +14,8 @@ import { registryCapability } from '../registry/registry-capability.js';
 import { topologyFromConfig } from '../replication/topology.js';
 import { replicationCapability } from '../replication/replication-capability.js';
 import { schedulesCapability } from '../schedules/schedules-capability.js';
+import { scanningCapability } from '../scanning/scanning-capability.js';
+import { trustCapability } from '../trust/trust-capability.js';
 import { dispatch } from '../worker/dispatch.js';
 
 /** What differs between runtimes in the wiring below. */
@@ -40,6 +42,8 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
     webhookCapability(deps, config),
     retentionCapability(deps),
     schedulesCapability(deps, options.alsoOnTick),
+    scanningCapability(deps, options.config ?? {}),
+    trustCapability(deps),
     replicationCapability(deps),
   ];
 }

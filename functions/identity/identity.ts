@@ -8,9 +8,10 @@ import type { Principal } from './principal.js';
 import { type AuthConfig, ConfigStore } from './stores/config-store.js';
 import { keys } from './stores/keys.js';
 import { MemberStore } from './stores/member-store.js';
-import { ProjectStore } from './stores/project-store.js';
+import { projectRoles } from './rbac.js';
+import { type Project, ProjectStore } from './stores/project-store.js';
 import { RobotStore, robotPrefix } from './stores/robot-store.js';
-import { UserStore } from './stores/user-store.js';
+import { type User, UserStore } from './stores/user-store.js';
 import { TokenService, type TokenServiceOptions, defaultTokenOptions } from './token-service.js';
 
 export interface IdentityOptions {
@@ -59,6 +60,24 @@ export class Identity {
     this.hashBudget = new HashBudget(this.now, options.hashBudget ?? defaultHashBudget);
     this.authenticator = new Authenticator(this.users, this.robots, this.config, this.throttle, this.hashBudget, this.now, options.directory);
     this.access = new AccessResolver(this.projects, this.members, this.now);
+  }
+
+  /**
+   * Creates a project with `creator` as its project admin: the one way projects come to be, from
+   * the API or a system admin's first push. Null when the name is taken.
+   */
+  async createProject(input: { name: string; public: boolean; metadata?: Record<string, string>; creator: User }): Promise<Project | null> {
+    const { creator } = input;
+    const project = await this.projects.create({
+      name: input.name,
+      public: input.public,
+      ...(input.metadata ? { metadata: input.metadata } : {}),
+      ownerId: creator.id,
+      ownerName: creator.username,
+    });
+    if (!project) return null;
+    await this.members.add({ project: project.name, entityType: 'u', entityName: creator.username, entityId: creator.id, roleId: projectRoles.projectAdmin });
+    return project;
   }
 
   /** The principal a token's `sub` names, as it stands now; null when it no longer exists. */

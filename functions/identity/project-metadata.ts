@@ -18,6 +18,12 @@ export const projectMetadataSchema = {
   severity: z.enum(['none', 'low', 'medium', 'high', 'critical']),
   /** Use the system CVE allowlist instead of the project's own (scanning). */
   reuse_sys_cve_allowlist: booleanString,
+  /** With `prevent_vul` on, also refuse artifacts without a finished scan (scanning; Berth's own key). */
+  prevent_unscanned: booleanString,
+  /** The project's CVE allowlist: comma-separated ids (scanning; Harbor keeps it beside the metadata). */
+  cve_allowlist: z.string().check(z.maxLength(65536), z.regex(/^[A-Za-z0-9_.:,\s-]*$/)),
+  /** When the project's CVE allowlist stops applying, in epoch seconds (scanning). */
+  cve_allowlist_expires_at: z.string().check(z.regex(/^[0-9]{1,12}$/)),
   /** Generate an SBOM for every pushed artifact (scanning). */
   auto_sbom_generation: booleanString,
   /** Only pulls of artifacts with a verified Notation signature (trust). */

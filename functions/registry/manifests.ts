@@ -153,6 +153,26 @@ export class Manifests {
     contentType: string | undefined,
     options: PutOptions = {},
   ): Promise<StoredManifest & { parsed: ParsedManifest; created: boolean }> {
+    // The tag is written only if it still points where it did when read (compare-and-set): a
+    // writer that lost a race reads it again and decides again, so a tag created or moved in
+    // between is never overwritten by a caller who may not overwrite it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putOnce(repository, reference, bytes, contentType, options);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        if (attempt === 3) throw new OciError('TOOMANYREQUESTS', 'the tag is being changed by other requests at this moment; retry', { repository });
+      }
+    }
+  }
+
+  private async putOnce(
+    repository: string,
+    reference: Reference,
+    bytes: Uint8Array,
+    contentType: string | undefined,
+    options: PutOptions,
+  ): Promise<StoredManifest & { parsed: ParsedManifest; created: boolean }> {
     const mayOverwriteTag = options.mayOverwriteTag ?? (async () => true);
     const parsed = parseManifest(bytes, contentType);
     const algorithm = 'digest' in reference ? reference.digest.algorithm : 'sha256';

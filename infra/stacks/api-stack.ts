@@ -43,6 +43,7 @@ export const envNames = {
   adminPassword: variableNames.BERTH_ADMIN_PASSWORD,
   service: variableNames.BERTH_SERVICE,
   tokenRealm: variableNames.BERTH_TOKEN_REALM,
+  trustedProxyHops: variableNames.BERTH_TRUSTED_PROXY_HOPS,
 } as const;
 
 export interface ApiStackProps extends StackProps {
@@ -123,7 +124,9 @@ export class ApiStack extends Stack {
         hostName: domain.uploadHost,
         zone: domain.zone,
         certificate: domain.certificate,
-        environment: { ...dataEnv, ...identityEnv, AWS_REGION: this.region },
+        // The load balancer appends the client's address to X-Forwarded-For: login throttling
+        // keys on that, not on the balancer's own address.
+        environment: { ...dataEnv, ...identityEnv, AWS_REGION: this.region, [envNames.trustedProxyHops]: '1' },
         // Injected by ECS from Secrets Manager when a task starts: never in the template or the
         // task definition.
         secrets: {

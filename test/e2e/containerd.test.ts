@@ -61,5 +61,5 @@ describe('containerd ctr against the registry', () => {
     }
     const layerGets = proxy.requests.filter((r) => r.method === 'GET' && r.path === `/v2/e2e/containerd/blobs/${image.layers[0]!.digest}`);
     expect(layerGets.reduce((sum, r) => sum + r.responseBytes, 0)).toBe(image.layers[0]!.size);
-  });
+  }, 240_000);
 });

@@ -61,5 +61,5 @@ describe('a registry killed in the middle of an upload', () => {
     const pulledDir = join(work.path, 'pulled');
     await tools.skopeo(['copy', '--src-tls-verify=false', reference, `oci:${pulledDir}:v1`]);
     expect((await readLayoutRef(pulledDir, 'v1'))?.digest).toBe(image.manifest.digest);
-  });
+  }, 240_000);
 });

@@ -91,5 +91,5 @@ describe('docker engine (classic store) against the registry', () => {
       .split(' ');
     expect(inspected[0]).toBe(image.config.digest);
     expect(JSON.parse(inspected[1] ?? '[]')).toEqual(image.layers.map((l) => l.diffId));
-  });
+  }, 240_000);
 });

@@ -62,5 +62,5 @@ describe('podman against the registry', () => {
       .split(' ');
     expect(inspected[0]).toBe(pushedDigest);
     expect(JSON.parse(inspected[1] ?? '[]')).toEqual(image.layers.map((layer) => layer.diffId));
-  });
+  }, 240_000);
 });

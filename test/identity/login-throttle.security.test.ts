@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { createApp } from '../../functions/app.js';
-import { nodePeerAddress } from '../../functions/entry/peer-address.js';
+import { lambdaPeerAddress, nodePeerAddress } from '../../functions/entry/peer-address.js';
 import { defaultHashBudget } from '../../functions/identity/hash-budget.js';
 import { defaultThrottle } from '../../functions/identity/login-throttle.js';
 import { keys } from '../../functions/identity/stores/keys.js';
@@ -170,6 +170,23 @@ describe('the Node server', () => {
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }
+    } finally {
+      await real.cleanup();
+    }
+  });
+});
+
+describe('on Lambda', () => {
+  test("keys logins by API Gateway's sourceIp, whatever X-Forwarded-For says", async () => {
+    const real = await identityRegistry();
+    try {
+      const app = createApp({ ...real.deps, peerAddress: lambdaPeerAddress });
+      // What hono/aws-lambda hands the app for an HTTP API (payload 2.0) event.
+      const env = { requestContext: { http: { sourceIp: '203.0.113.80', method: 'GET' } }, event: {}, lambdaContext: {} };
+      const response = await app.request(`http://registry.test${tokenPath}`, { headers: { authorization: basic('admin', 'wrong'), 'x-forwarded-for': '198.51.100.99' } }, env);
+      expect(response.status).toBe(401);
+      expect(await real.table.get(keys.throttle('admin', '203.0.113.80'))).toMatchObject({ failures: 1 });
+      expect(await real.table.get(keys.throttle('admin', '198.51.100.99'))).toBeNull();
     } finally {
       await real.cleanup();
     }

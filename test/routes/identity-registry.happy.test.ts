@@ -108,7 +108,8 @@ describe('identity in front of the registry', () => {
   test("anyone else's push to a missing project is refused and creates nothing", async () => {
     const token = await tokenFor('POST', '/v2/nowhere/app/blobs/uploads/', 'dev', userPassword);
     const response = await pushImage('nowhere/app', 'v1', token);
-    expect(response.status).toBe(403);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { errors: { code: string; message: string }[] }).errors[0]).toMatchObject({ code: 'NAME_UNKNOWN', message: expect.stringContaining('project nowhere does not exist') });
     expect(await identity.projects.get('nowhere')).toBeNull();
     const anonymous = await pushImage('nowhere/app', 'v1', await tokenFor('POST', '/v2/nowhere/app/blobs/uploads/'));
     expect(anonymous.status).toBe(401);

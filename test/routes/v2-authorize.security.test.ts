@@ -263,7 +263,10 @@ describe('names and projects', () => {
   test('a private project the caller cannot see: 401 anonymous, 403 authenticated, nothing revealed', async () => {
     await refused('/v2/secret/app/manifests/latest', {}, 401);
     await refused('/v2/secret/app/tags/list', { headers: { authorization: basic(dev.login, dev.password) } }, 403);
-    await refused('/v2/nosuchproject/app/tags/list', { headers: { authorization: basic(dev.login, dev.password) } }, 403);
+    // A project that does not exist is said to be missing (to someone logged in), never a private one.
+    const missing = await t.request('/v2/nosuchproject/app/tags/list', { headers: { authorization: basic(dev.login, dev.password) } });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('NAME_UNKNOWN');
     const api = await t.request('/api/v2.0/projects/secret', { headers: { authorization: basic(dev.login, dev.password) } });
     expect(api.status).toBe(403);
     const list = (await (await t.request('/api/v2.0/projects', { headers: { authorization: basic(dev.login, dev.password) } })).json()) as { name: string }[];

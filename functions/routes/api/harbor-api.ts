@@ -20,6 +20,10 @@ import { replicationPolicyRoutes } from './replication-policies.js';
 import { retentionRoutes } from './retentions.js';
 import { robotRoutes } from './robots.js';
 import { searchRoutes } from './search.js';
+import { scanArtifactRoutes } from './scan-artifacts.js';
+import { scanSystemRoutes } from './scan-system.js';
+import { scannerRoutes } from './scanners.js';
+import { trustKeyRoutes } from './trust-keys.js';
 import { userRoutes } from './users.js';
 import { webhookRoutes } from './webhooks.js';
 
@@ -48,6 +52,7 @@ export function apiRoutes(): Hono<AppEnv> {
   api.get('/openapi.json', (c) => c.json(openApiDocument()));
   api.route('/projects', projectRoutes());
   api.route('/projects', memberRoutes());
+  api.route('/projects', trustKeyRoutes());
   api.route('/users', userRoutes());
   api.route('/robots', robotRoutes());
   api.route('/', configurationRoutes());
@@ -57,6 +62,9 @@ export function apiRoutes(): Hono<AppEnv> {
   api.route('/', gcRoutes());
   api.route('/', quotaRoutes());
   api.route('/', immutableTagRuleRoutes());
+  api.route('/projects', scanArtifactRoutes());
+  api.route('/scanners', scannerRoutes());
+  api.route('/', scanSystemRoutes());
   api.route('/registries', registryRoutes());
   api.route('/replication/policies', replicationPolicyRoutes());
   api.route('/replication/executions', replicationExecutionRoutes());

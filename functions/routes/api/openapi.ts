@@ -10,6 +10,9 @@ import { registryCreateSchema, registryPingSchema, registryUpdateSchema } from '
 import { startExecutionSchema } from './replication-executions.js';
 import { policySchema } from './replication-policies.js';
 import { robotCreateSchema, robotSecretSchema, robotUpdateSchema } from './robots.js';
+import { cveAllowlistSchema, scanScheduleSchema } from './scan-system.js';
+import { scannerRegistrationSchema } from './scanners.js';
+import { trustKeyReqSchema } from './trust-keys.js';
 import { retentionPolicySchema } from '../../lifecycle/retention-policies.js';
 import { webhookPolicySchema } from '../../lifecycle/webhook-policies.js';
 import { retentionExecutionSchema, retentionStopSchema } from './retentions.js';
@@ -34,6 +37,10 @@ const bodies = {
   GcSchedule: gcScheduleSchema,
   QuotaUpdate: quotaUpdateSchema,
   ImmutableRule: immutableRuleSchema,
+  ScannerRegistrationReq: scannerRegistrationSchema,
+  ScanAllSchedule: scanScheduleSchema,
+  CVEAllowlist: cveAllowlistSchema,
+  TrustKeyReq: trustKeyReqSchema,
   Registry: registryCreateSchema,
   RegistryUpdate: registryUpdateSchema,
   RegistryPing: registryPingSchema,
@@ -152,6 +159,44 @@ const ops: Record<string, Partial<Record<Method, Op>>> = {
   '/projects/{project_name_or_id}/immutabletagrules/{immutable_rule_id}': {
     put: { summary: 'Change an immutable tag rule', body: 'ImmutableRule', ok: 200, params: ['project_name_or_id', 'immutable_rule_id'] },
     delete: { summary: 'Delete an immutable tag rule', ok: 200, params: ['project_name_or_id', 'immutable_rule_id'] },
+  },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/scan': {
+    post: { summary: 'Scan an artifact (repository_name URL-encoded twice)', ok: 202, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/vulnerabilities': {
+    get: { summary: 'The vulnerability report, keyed by its media type', ok: 200, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/sbom': {
+    get: { summary: 'The package inventory as SPDX 2.3 JSON', ok: 200, params: ['project_name', 'repository_name', 'reference'] },
+  },
+  '/system/scanAll/now': { post: { summary: 'Scan every image (system admin)', ok: 201 } },
+  '/system/scanAll/schedule': {
+    get: { summary: 'The scan-all schedule (system admin)', ok: 200 },
+    post: { summary: 'Set the scan-all schedule', body: 'ScanAllSchedule', ok: 200 },
+    put: { summary: 'Change the scan-all schedule (type None removes it)', body: 'ScanAllSchedule', ok: 200 },
+  },
+  '/system/CVEAllowlist': {
+    get: { summary: 'The system CVE allowlist', ok: 200 },
+    put: { summary: 'Replace the system CVE allowlist (system admin)', body: 'CVEAllowlist', ok: 200 },
+  },
+  '/scanners': {
+    get: { summary: 'Scanner registrations, the built-in one first (system admin)', ok: 200 },
+    post: { summary: 'Register a Pluggable Scanner API v1.2 adapter', body: 'ScannerRegistrationReq', ok: 201 },
+  },
+  '/scanners/ping': { post: { summary: "Check an adapter's metadata before registering it", body: 'ScannerRegistrationReq', ok: 200 } },
+  '/scanners/{registration_id}': {
+    get: { summary: 'Get a registration', ok: 200, params: ['registration_id'] },
+    put: { summary: 'Change a registration', body: 'ScannerRegistrationReq', ok: 200, params: ['registration_id'] },
+    patch: { summary: 'Make it the default scanner ({"is_default": true})', ok: 200, params: ['registration_id'] },
+    delete: { summary: 'Remove a registration', ok: 200, params: ['registration_id'] },
+  },
+  '/scanners/{registration_id}/metadata': { get: { summary: "The adapter's metadata", ok: 200, params: ['registration_id'] } },
+  '/projects/{project_name_or_id}/trust/keys': {
+    get: { summary: "The project's trusted signing keys (project admin)", ok: 200, params: ['project_name_or_id'], query: ['page', 'page_size'] },
+    post: { summary: 'Trust a cosign public key or a Notation trust anchor certificate with its signer identity (project admin)', body: 'TrustKeyReq', ok: 201, params: ['project_name_or_id'] },
+  },
+  '/projects/{project_name_or_id}/trust/keys/{name}': {
+    delete: { summary: 'Stop trusting a key (project admin)', ok: 200, params: ['project_name_or_id', 'name'] },
   },
   '/registries': {
     get: { summary: 'List remote registries (system admin; secrets answered as *****)', ok: 200, query: ['q', 'name', 'page', 'page_size'] },

@@ -100,22 +100,9 @@ export function projectRoutes(): Hono<AppEnv> {
     }
     const isPublic = body.metadata?.public !== undefined ? body.metadata.public === 'true' : (body.public ?? false);
     const { public: _public, ...otherMetadata } = definedOnly(body.metadata ?? {});
-    const project = await identity.projects.create({
-      name: body.project_name,
-      public: isPublic,
-      metadata: otherMetadata,
-      ownerId: principal.user.id,
-      ownerName: principal.user.username,
-    });
+    const project = await identity.createProject({ name: body.project_name, public: isPublic, metadata: otherMetadata, creator: principal.user });
     if (!project) throw apiError(409, 'CONFLICT', `project ${body.project_name} already exists`);
     if (body.storage_limit !== undefined) await new QuotaStore(c.get('deps')).setHard(project.name, body.storage_limit);
-    await identity.members.add({
-      project: project.name,
-      entityType: 'u',
-      entityName: principal.user.username,
-      entityId: principal.user.id,
-      roleId: projectRoles.projectAdmin,
-    });
     c.header('Location', `/api/v2.0/projects/${project.id}`);
     return c.body(null, 201);
   });

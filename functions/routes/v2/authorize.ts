@@ -76,7 +76,13 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
       return next();
     }
     const scope: ResourceAccess = { type: 'repository', name: repository, actions: access.actions };
-    if (!(await holds(identity, caller, repository, access.actions))) throw refusal(c, identity, caller, scope, 'access denied');
+    if (!(await holds(identity, caller, repository, access.actions))) {
+      // Someone logged in may learn that a project does not exist (they could create one of that
+      // name, and HEAD /api/v2.0/projects tells them as much); whether a private one does stays
+      // hidden behind the same DENIED as any other refusal.
+      if (!caller.anonymous && !(await identity.projects.get(projectOf(repository)))) throw missingProject(repository);
+      throw refusal(c, identity, caller, scope, 'access denied');
+    }
 
     if (caller.claims && access.actions.every((action) => action === 'pull')) {
       // A bearer pull is decided by the token alone; its subject names the actor without a lookup
@@ -84,7 +90,6 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
       if (caller.claims.subject !== '') c.set('actor', caller.claims.subject);
       return next();
     }
-    if (access.actions.includes('push')) await createProjectOnPush(identity, caller, repository);
     c.set('canPull', async (other) => isValidName(other) && holds(identity, caller, other, ['pull']));
     c.set('canOverwriteTag', async (other) => {
       if (!isValidName(other) || !(await holds(identity, caller, other, ['push']))) return false;
@@ -98,7 +103,10 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
       c.set('principal', principal);
       if (principal.kind !== 'anonymous') c.set('actor', subjectOf(principal));
     }
-    return next();
+    await next();
+    // A project comes into being with its first manifest, not with an upload session (which may
+    // never be finished): see `shouldCreateProjectOnPush`.
+    if (access.endpoint === 'end-7' && c.res.status === 201 && principal) await createProjectOnFirstPush(identity, principal, repository);
   };
 }
 
@@ -134,13 +142,19 @@ async function holds(identity: Identity, caller: Caller, repository: string, act
   return actions.every((action) => granted.includes(action));
 }
 
-/** See `shouldCreateProjectOnPush`: a system admin's first push creates the project, private. */
-async function createProjectOnPush(identity: Identity, caller: Caller, repository: string): Promise<void> {
+/**
+ * See `shouldCreateProjectOnPush`: a system admin's first manifest in a project that does not
+ * exist creates it, private, the same way the API does (the pusher its project admin).
+ */
+async function createProjectOnFirstPush(identity: Identity, principal: Principal, repository: string): Promise<void> {
   const name = projectOf(repository);
-  if (await identity.projects.get(name)) return;
-  const principal = await caller.principal();
-  if (!principal || principal.kind !== 'user' || !principal.user.sysadmin) return;
-  await identity.projects.create({ name, public: false, ownerId: principal.user.id, ownerName: principal.user.username });
+  if (principal.kind !== 'user' || !principal.user.sysadmin || (await identity.projects.get(name))) return;
+  await identity.createProject({ name, public: false, creator: principal.user });
+}
+
+function missingProject(repository: string): OciError {
+  const project = projectOf(repository);
+  return new OciError('NAME_UNKNOWN', `project ${project} does not exist: a system admin creates it (or pushes to it first)`, { project, repository });
 }
 
 function scopeFor(access: V2Access | null): ResourceAccess | null {

@@ -1,0 +1,99 @@
+/**
+ * CVSS base scores from vector strings (FIRST's CVSS v3.0/v3.1 specification, section 7), and
+ * the qualitative rating of a score (None 0, Low 0.1-3.9, Medium 4.0-6.9, High 7.0-8.9,
+ * Critical 9.0-10.0). v3.0 vectors use the same formula; v3.1 only changed the rounding helper,
+ * which is what is used here for both (v3.0's plain ceiling can differ by 0.1 in rare cases).
+ * CVSS v4 scores come from a lookup table of macro vectors, not a formula; they are not computed
+ * here (see `severityOfOsv` for what is used instead).
+ */
+
+const weights = {
+  AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
+  AC: { L: 0.77, H: 0.44 },
+  UI: { N: 0.85, R: 0.62 },
+  CIA: { H: 0.56, L: 0.22, N: 0 },
+} as const;
+
+const privileges = {
+  unchanged: { N: 0.85, L: 0.62, H: 0.27 },
+  changed: { N: 0.85, L: 0.68, H: 0.5 },
+} as const;
+
+/** v3.1 Roundup: the smallest number with one decimal that is at least `value`, free of float noise. */
+function roundUp(value: number): number {
+  const integer = Math.round(value * 100000);
+  if (integer % 10000 === 0) return integer / 100000;
+  return (Math.floor(integer / 10000) + 1) / 10;
+}
+
+/** The base score of a `CVSS:3.0/...` or `CVSS:3.1/...` vector; null when malformed. */
+export function cvss3BaseScore(vector: string): number | null {
+  const parts = vector.trim().split('/');
+  if (!/^CVSS:3\.[01]$/.test(parts[0] ?? '')) return null;
+  const metrics = new Map<string, string>();
+  for (const part of parts.slice(1)) {
+    const [name, value, extra] = part.split(':');
+    if (!name || !value || extra !== undefined || metrics.has(name)) return null;
+    metrics.set(name, value);
+  }
+  const pick = <T extends Record<string, number>>(table: T, name: string): number | null => {
+    const value = metrics.get(name);
+    return value !== undefined && value in table ? table[value as keyof T]! : null;
+  };
+  const scope = metrics.get('S');
+  if (scope !== 'U' && scope !== 'C') return null;
+  const changed = scope === 'C';
+  const av = pick(weights.AV, 'AV');
+  const ac = pick(weights.AC, 'AC');
+  const pr = pick(changed ? privileges.changed : privileges.unchanged, 'PR');
+  const ui = pick(weights.UI, 'UI');
+  const c = pick(weights.CIA, 'C');
+  const i = pick(weights.CIA, 'I');
+  const a = pick(weights.CIA, 'A');
+  if (av === null || ac === null || pr === null || ui === null || c === null || i === null || a === null) return null;
+
+  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
+  const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 : 6.42 * iss;
+  const exploitability = 8.22 * av * ac * pr * ui;
+  if (impact <= 0) return 0;
+  return changed ? roundUp(Math.min(1.08 * (impact + exploitability), 10)) : roundUp(Math.min(impact + exploitability, 10));
+}
+
+/** Harbor's severity scale, lowest first. */
+export const severities = ['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'] as const;
+export type Severity = (typeof severities)[number];
+
+export function severityRank(severity: Severity): number {
+  return severities.indexOf(severity);
+}
+
+/** CVSS v3 qualitative rating of a base score. A score of 0 ("None") is Negligible on Harbor's scale. */
+export function severityOfScore(score: number): Severity {
+  if (score >= 9) return 'Critical';
+  if (score >= 7) return 'High';
+  if (score >= 4) return 'Medium';
+  if (score >= 0.1) return 'Low';
+  return 'Negligible';
+}
+
+/** A free-text severity (an advisory's `database_specific.severity`, Debian's urgency...) on Harbor's scale. */
+export function severityOfLabel(label: string): Severity {
+  switch (label.trim().toLowerCase()) {
+    case 'critical':
+      return 'Critical';
+    case 'high':
+    case 'important':
+      return 'High';
+    case 'medium':
+    case 'moderate':
+      return 'Medium';
+    case 'low':
+      return 'Low';
+    case 'negligible':
+    case 'unimportant':
+    case 'none':
+      return 'Negligible';
+    default:
+      return 'Unknown';
+  }
+}

@@ -1,0 +1,36 @@
+import { describe, expect, test } from 'vitest';
+import { cvss3BaseScore, severityOfScore } from '../../functions/scanning/cvss.js';
+
+describe('CVSS v3 base score', () => {
+  // Scores as NVD publishes them for these vectors.
+  test.each([
+    ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 9.8], // CVE-2021-44228 style, unchanged scope
+    ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H', 10.0], // CVE-2021-44228 (Log4Shell)
+    ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N', 7.5], // CVE-2014-0160 (Heartbleed)
+    ['CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H', 8.1], // CVE-2024-6387 (regreSSHion)
+    ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H', 7.5],
+    ['CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', 7.8],
+    ['CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N', 5.4],
+    ['CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:N/A:N', 4.3],
+    ['CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N', 1.6],
+    ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N', 0],
+    ['CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N', 6.1], // the usual reflected XSS
+  ])('%s → %s', (vector, score) => {
+    expect(cvss3BaseScore(vector)).toBe(score);
+  });
+
+  test.each(['CVSS:2.0/AV:N', 'AV:N/AC:L/Au:N/C:P/I:P/A:P', 'CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/C:H/I:H/A:H', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N'])(
+    'malformed or other versions: %s → null',
+    (vector) => expect(cvss3BaseScore(vector)).toBeNull(),
+  );
+
+  test('ratings', () => {
+    expect(severityOfScore(9.0)).toBe('Critical');
+    expect(severityOfScore(8.9)).toBe('High');
+    expect(severityOfScore(7.0)).toBe('High');
+    expect(severityOfScore(6.9)).toBe('Medium');
+    expect(severityOfScore(4.0)).toBe('Medium');
+    expect(severityOfScore(3.9)).toBe('Low');
+    expect(severityOfScore(0)).toBe('Negligible');
+  });
+});
