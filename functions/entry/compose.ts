@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { type IdentityNotice, identityFromConfig } from '../identity/from-config.js';
 import { artifactsCapability } from '../lifecycle/artifacts-capability.js';
 import { auditCapability } from '../lifecycle/audit-capability.js';
+import { ImmutableRules } from '../lifecycle/immutable-rules.js';
 import { pullStatsCapability } from '../lifecycle/pull-stats.js';
 import { retentionCapability } from '../lifecycle/retention-capability.js';
 import { webhookCapability } from '../lifecycle/webhook-capability.js';
@@ -40,7 +41,8 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
     artifactsCapability(deps),
     pullStatsCapability(deps, config),
     webhookCapability(deps, config),
-    retentionCapability(deps),
+    // Retention never removes a tag an immutable tag rule holds.
+    retentionCapability(deps, { isImmutable: async (repository, tag) => (await new ImmutableRules(deps.table).refusal(repository, tag)) !== null }),
     schedulesCapability(deps, options.alsoOnTick),
     scanningCapability(deps, options.config ?? {}),
     trustCapability(deps),

@@ -120,6 +120,11 @@ export function scanningCapability(deps: AppDeps, config: Partial<Config>, optio
     name: scanningName,
     service,
     settings,
+    // The artifacts API's `with_scan_overview` (lifecycle/artifacts.ts).
+    artifactExtras: async (repository, digest) => {
+      const overview = await service.overview(repository, digest);
+      return overview ? { scan_overview: overview } : {};
+    },
     jobs: {
       scan: (job) => service.run(job),
       'scan-request': (job) => requests.run(job),

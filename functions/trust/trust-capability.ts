@@ -1,6 +1,7 @@
 import type { AppDeps } from '../app-env.js';
 import type { Capability } from '../capability.js';
 import { ArtifactSummaries } from '../registry/artifact-summaries.js';
+import { accessoriesOf } from './accessories.js';
 import type { Item } from '../ports/table.js';
 import type { AccessoryMark, TrustSummary } from './evaluate.js';
 import { schemesRequired, trustMetadataKeys, trustViolation } from './policy.js';
@@ -43,6 +44,8 @@ export function trustCapability(deps: AppDeps): Capability {
   const service = trustService(deps);
   return {
     name: trustCapabilityName,
+    // The artifacts API's `with_accessory`: cosign tags as well as referrers (lifecycle/artifacts.ts).
+    artifactExtras: async (repository, digest) => ({ accessories: await accessoriesOf(deps, repository, digest) }),
     jobs: {
       'trust-reverify': async (job) => {
         // One page per job, the rest as a follow-up job: a redelivery redoes one page at most.
