@@ -56,4 +56,33 @@ describe('the artifacts view carries what the other capabilities know', () => {
     // The layer is random bytes, not a gzipped tar: the scan ends in Error, and says so here.
     expect(overview[0]!.scan_status).toBe('Error');
   });
+
+  it('retention leaves a tag an immutable tag rule holds, and says why (lifecycle rules wired into retention)', async () => {
+    const post = (path: string, body: unknown) => registry.request(`/api/v2.0${path}`, { method: 'POST', headers: { ...admin, ...json }, body: JSON.stringify(body) });
+    const created = await post('/projects', { project_name: 'held' });
+    expect(created.status).toBe(201);
+    const projectId = Number(created.headers.get('location')!.split('/').pop());
+    for (const tag of ['release-1', 'snapshot', 'latest']) expect((await pushLayers(registry, 'held/app', tag, [randomBytes(100)], admin)).status).toBe(201);
+    const selector = (pattern: string) => [{ kind: 'doublestar', decoration: 'matches', pattern }];
+    const repositories = { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] };
+    expect((await post('/projects/held/immutabletagrules', { action: 'immutable', template: 'immutable_template', tag_selectors: selector('release-*'), scope_selectors: repositories })).status).toBe(201);
+    const policy = await post('/retentions', {
+      algorithm: 'or',
+      rules: [{ action: 'retain', template: 'always', params: {}, tag_selectors: selector('latest'), scope_selectors: repositories }],
+      trigger: { kind: 'Schedule', settings: { cron: '' } },
+      scope: { level: 'project', ref: projectId },
+    });
+    expect(policy.status).toBe(201);
+    const policyId = Number(policy.headers.get('location')!.split('/').pop());
+    expect((await post(`/retentions/${policyId}/executions`, { dry_run: false })).status).toBe(201);
+    await registry.deps.queue.drain();
+    const status = async (tag: string) => (await registry.request(`/v2/held/app/manifests/${tag}`, { method: 'HEAD', headers: admin })).status;
+    expect(await status('release-1')).toBe(200);
+    expect(await status('latest')).toBe(200);
+    expect(await status('snapshot')).toBe(404);
+    const [execution] = (await (await registry.request(`/api/v2.0/retentions/${policyId}/executions`, { headers: admin })).json()) as { id: number }[];
+    const [task] = (await (await registry.request(`/api/v2.0/retentions/${policyId}/executions/${execution!.id}/tasks`, { headers: admin })).json()) as { id: number }[];
+    const log = await (await registry.request(`/api/v2.0/retentions/${policyId}/executions/${execution!.id}/tasks/${task!.id}`, { headers: admin })).text();
+    expect(log).toContain('immutable tag release-1');
+  });
 });
