@@ -122,7 +122,9 @@ export async function checkRegistry(world: World, baseUrl: string, verified: Set
     if (kind === 'manifest' && value === true) found.manifests.push(name);
     if (kind === 'blob' && value === true) found.blobs.add(name);
   }
-  const everPushedManifests = new Set(ledger.keys().filter((key) => key.startsWith('manifest ')).map((key) => parseSlot(key).repository));
+  // A repository exists once something was pushed into it: a blob link is enough, as in
+  // Distribution, whose catalog lists every repository with a layer.
+  const everPushed = new Set(ledger.keys().filter((key) => key.startsWith('manifest ') || key.startsWith('blob ')).map((key) => parseSlot(key).repository));
 
   await inParallel([...repositories], 4, async ([repository, found]) => {
     const listed = await allPages<string>(baseUrl, `/v2/${repository}/tags/list?n=40`, 'tags');
@@ -174,7 +176,7 @@ export async function checkRegistry(world: World, baseUrl: string, verified: Set
     if (found.manifests.length > 0 && !catalog.items.includes(repository)) problems.push(`catalog leaves out ${repository}, which holds manifests`);
   }
   for (const repository of catalog.items) {
-    if (!everPushedManifests.has(repository)) problems.push(`catalog lists ${repository}, where no manifest was ever pushed`);
+    if (!everPushed.has(repository)) problems.push(`catalog lists ${repository}, where nothing was ever pushed`);
   }
   return problems;
 }
