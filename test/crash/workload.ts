@@ -380,9 +380,14 @@ export class Pusher {
     this.ledger.acknowledge(operation);
   }
 
-  /** Any manifest no present index still names (deleting an index's child would break the index). */
+  /**
+   * Any manifest no present index still names (deleting an index's child would break the index),
+   * and that no artifact which may exist refers to: deleting a subject deletes its referrers
+   * afterwards, on the worker (Harbor's accessories rule), which this model does not follow.
+   */
   private async deleteSomeManifest(): Promise<void> {
-    const protectedDigests = new Set(this.indexes.filter((index) => this.present(index)).flatMap((index) => index.children));
+    const referred = this.artifacts.filter((artifact) => this.ledger.allowed(slot.manifest(this.repository, artifact.digest)).includes(true)).map((artifact) => artifact.subject);
+    const protectedDigests = new Set([...this.indexes.filter((index) => this.present(index)).flatMap((index) => index.children), ...referred]);
     const candidates = [...this.images, ...this.indexes, ...this.artifacts].filter((manifest) => this.present(manifest) && !protectedDigests.has(manifest.digest));
     if (candidates.length === 0) return;
     await this.deleteManifest(this.pick(candidates));
