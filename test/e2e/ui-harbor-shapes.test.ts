@@ -6,13 +6,13 @@ import { launchChromium, screenshotDir } from './support/browser.js';
 import type { RegistryServer } from './support/registry-server.js';
 
 /**
- * The repository and artifact pages against Harbor v2.0's documented response shapes, before
- * Berth's own repositories, artifacts and scanning APIs exist: the browser talks to a real Berth
- * (login, session, project), and only the endpoints still to come are answered from fixtures in
- * Harbor's shape. What this proves is the pages (paths they call, double-encoded repository
- * names, the CSRF header on changes, how tags, sizes, platforms, scan summaries, signatures and
- * vulnerabilities are shown), not those APIs. When Berth serves an endpoint itself, its fixture
- * here stops being used (the route only answers while Berth says 404).
+ * The repository and artifact pages against Harbor v2.0's documented response shapes: the browser
+ * talks to a real Berth (login, session, project), and the requests for one fixture repository
+ * (an index, signatures, scan results and vulnerabilities no test image here would have) are
+ * answered from fixtures in Harbor's shape. What this proves is the pages (paths they call,
+ * double-encoded repository names, the CSRF header on changes, how tags, sizes, platforms, scan
+ * summaries, signatures and vulnerabilities are shown); Berth's own answers to those paths are
+ * tested in test/lifecycle, test/scanning and test/trust, and in the browser journeys.
  */
 const adminPassword = 'Shapes-Admin-Passw0rd';
 const imageDigest = `sha256:${'a1'.repeat(32)}`;
@@ -92,10 +92,8 @@ let shots: string;
 const seen: { method: string; url: string; csrf: string | null }[] = [];
 const problems: string[] = [];
 
-/** Answers a request from a fixture only while Berth itself has no such endpoint. */
+/** Answers a request for the fixture repository from its Harbor-shaped fixture. */
 async function fixture(route: Route, body: unknown, headers: Record<string, string> = {}): Promise<void> {
-  const real = await route.fetch();
-  if (real.status() !== 404 || !(await real.text()).includes('no such endpoint')) return route.fulfill({ response: real });
   const request = route.request();
   seen.push({ method: request.method(), url: request.url(), csrf: (await request.allHeaders())['x-harbor-csrf-token'] ?? null });
   await route.fulfill({ status: 200, contentType: 'application/json', headers, body: JSON.stringify(body) });
