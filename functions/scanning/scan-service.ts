@@ -282,7 +282,7 @@ export class ScanService {
   }
 }
 
-/** What the artifacts API (issue 11) shows as `scan_overview`; null when the artifact was never scanned. */
+/** What the artifacts API shows as `scan_overview`; null when the artifact was never scanned. */
 export async function scanOverviewFor(deps: AppDeps, repository: string, digest: string): Promise<Record<string, ScanOverview> | null> {
   return new ScanService(deps).overview(repository, digest);
 }
