@@ -10,7 +10,9 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           // In-process apps log through Powertools; an access line per request would bury the report.
           env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
-          exclude: ['test/e2e/**', '**/node_modules/**'],
+          // The crash soak starts, kills and restarts server processes: it runs with the e2e files,
+          // one file at a time, so its timing is not that of a machine busy with every unit file.
+          exclude: ['test/e2e/**', 'test/crash/**', '**/node_modules/**'],
           setupFiles: ['test/support/has-assertions.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
@@ -33,7 +35,7 @@ export default defineConfig({
         // each moves hundreds of megabytes and the machines have two cores.
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts', 'test/crash/**/*.test.ts'],
           // In-process registries log an access line per request; the report stays readable.
           env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
           fileParallelism: false,
