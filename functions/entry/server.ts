@@ -99,12 +99,27 @@ function every(ms: number, task: () => Promise<unknown>, now = false): () => voi
   return () => clearInterval(timer);
 }
 
+/** SIGTERM or SIGINT: drain requests in flight, run the stops last first, exit 0; a second signal exits 1. */
+function onStopSignal(running: Awaited<ReturnType<typeof listen>>, stops: (() => Promise<void> | void)[], config: Config): void {
+  const timeoutMs = (config.BERTH_SHUTDOWN_TIMEOUT ?? 10) * 1000;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info('berth stopping', { signal, drainSeconds: timeoutMs / 1000 });
+    await running.drain(timeoutMs);
+    for (const stop of [...stops].reverse()) await stop();
+    logger.info('berth stopped', { signal });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
 async function main(): Promise<void> {
-  let config: Config;
   let stops: (() => Promise<void> | void)[] = [];
-  let running: Awaited<ReturnType<typeof listen>>;
   try {
-    config = loadConfig(process.env);
+    const config = loadConfig(process.env);
     configureLogging(config);
     const backend = config.BERTH_BACKEND === 'aws' ? await awsBackend(config) : await localBackend(config);
     backend.deps.fastPath = nodeStreams;
@@ -114,7 +129,7 @@ async function main(): Promise<void> {
     const composed = await compose(backend.deps, config);
     const { app } = composed;
     const worker = countedJobs(composed.worker, metrics);
-    running = await listen(app.fetch, {
+    const running = await listen(app.fetch, {
       port: config.PORT ?? 5000,
       hostname: config.HOST ?? '0.0.0.0',
       ...(config.BERTH_TLS_CERT && config.BERTH_TLS_KEY ? { tls: { cert: config.BERTH_TLS_CERT, key: config.BERTH_TLS_KEY } } : {}),
@@ -128,6 +143,8 @@ async function main(): Promise<void> {
         await backend.deps.pulls?.flush();
       },
     ];
+    // The handlers go in before the start line: whoever reads that line may signal at once.
+    onStopSignal(running, stops, config);
     const auth = backend.deps.identity ? 'auth on' : 'auth OFF: anyone can pull, push and delete';
     logger.info(`berth listening on ${running.url} (${config.BERTH_BACKEND ?? 'local'} backend, ${backend.describe}, ${auth})`, {
       url: running.url,
@@ -138,19 +155,6 @@ async function main(): Promise<void> {
     for (const stop of stops.reverse()) await stop();
     exitOnStartupError(error);
   }
-  const timeoutMs = (config.BERTH_SHUTDOWN_TIMEOUT ?? 10) * 1000;
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    logger.info('berth stopping', { signal, drainSeconds: timeoutMs / 1000 });
-    await running.drain(timeoutMs);
-    for (const stop of stops.reverse()) await stop();
-    logger.info('berth stopped', { signal });
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 await main();

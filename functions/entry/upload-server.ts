@@ -48,8 +48,8 @@ export async function startUploadServer(
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const started = await startUploadServer().catch((error: unknown) => exitOnStartupError(error, 'berth upload service'));
-  logger.info(`berth upload service listening on ${started.url}`, { url: started.url });
   const stop = () => void started.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  logger.info(`berth upload service listening on ${started.url}`, { url: started.url });
 }
