@@ -153,12 +153,16 @@ export const auditQueryKeys = ['operation', 'resource', 'resource_type', 'userna
 /** A `q` that cannot be read; its message says which part. */
 export class AuditQueryError extends Error {}
 
-/** Harbor writes times as `2021-01-02 15:04:05` (UTC); ISO 8601 is taken too. */
-function isoTime(raw: string): string {
+/**
+ * Harbor writes times as `2021-01-02 15:04:05` (UTC); ISO 8601 is taken too. A time given to the
+ * second means that whole second: as an upper bound it reaches to the second's last millisecond.
+ */
+function isoTime(raw: string, end: 'from' | 'to'): string {
   const text = raw.trim();
   const time = Date.parse(/^\d{4}-\d{2}-\d{2} /.test(text) ? `${text.replace(' ', 'T')}Z` : text);
   if (Number.isNaN(time)) throw new AuditQueryError(`op_time ${raw} is not a time (use 2006-01-02 15:04:05)`);
-  return new Date(time).toISOString();
+  const wholeSecond = !/\d{2}:\d{2}:\d{2}\.\d/.test(text);
+  return new Date(end === 'to' && wholeSecond ? time + 999 : time).toISOString();
 }
 
 export function parseAuditQuery(q: string | null | undefined): AuditFilter {
@@ -175,7 +179,7 @@ export function parseAuditQuery(q: string | null | undefined): AuditFilter {
     if (raw.startsWith('[') && raw.endsWith(']')) {
       const [from = '', to = ''] = raw.slice(1, -1).split('~');
       if (key !== 'op_time') throw new AuditQueryError('only op_time takes a range');
-      conditions.push({ key, kind: 'range', ...(from.trim() ? { from: isoTime(from) } : {}), ...(to.trim() ? { to: isoTime(to) } : {}) });
+      conditions.push({ key, kind: 'range', ...(from.trim() ? { from: isoTime(from, 'from') } : {}), ...(to.trim() ? { to: isoTime(to, 'to') } : {}) });
     } else if (raw.startsWith('{') && raw.endsWith('}')) {
       conditions.push({ key, kind: 'any', values: raw.slice(1, -1).split(/\s+/).filter(Boolean) });
     } else if (raw.startsWith('~')) {

@@ -159,7 +159,20 @@ describe('audit log retention', () => {
       { key: 'operation', kind: 'exact', value: 'pull' },
       { key: 'resource', kind: 'fuzzy', value: 'lib' },
       { key: 'username', kind: 'any', values: ['a', 'b'] },
-      { key: 'op_time', kind: 'range', from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' },
+      { key: 'op_time', kind: 'range', from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.999Z' },
     ]);
+    // A bound given to the millisecond is taken as it is.
+    expect(parseAuditQuery('op_time=[~2026-01-02T00:00:00.250Z]')).toEqual([{ key: 'op_time', kind: 'range', to: '2026-01-02T00:00:00.250Z' }]);
+  });
+
+  it('takes an upper bound given to the second as the whole of that second', async () => {
+    const table = new SqliteTable(':memory:');
+    const log = new AuditLog(table, 0, () => new Date('2026-03-04T05:06:07.640Z'));
+    await log.record({ operation: 'create', resource: 'p', resource_type: 'project', username: 'admin', project: 'p' });
+    expect(await log.list(undefined, parseAuditQuery('op_time=[~2026-03-04 05:06:07]'))).toHaveLength(1);
+    expect(await log.list('p', parseAuditQuery('op_time=[~2026-03-04 05:06:07]'))).toHaveLength(1);
+    expect(await log.list(undefined, parseAuditQuery('op_time=[~2026-03-04 05:06:06]'))).toHaveLength(0);
+    expect(await log.list(undefined, parseAuditQuery('op_time=[2026-03-04 05:06:07~]'))).toHaveLength(1);
+    table.close();
   });
 });
