@@ -94,11 +94,15 @@ describe('audit log', () => {
     expect(fuzzy.length).toBeGreaterThan(0);
     expect(fuzzy.every((e) => e.resource.includes('app'))).toBe(true);
     const middle = all[Math.floor(all.length / 2)]!.op_time;
+    // To the millisecond (ISO 8601), and to the second as Harbor writes times: that whole second.
+    const toMilli = await logs(`/api/v2.0/audit-logs?q=${encodeURIComponent(`op_time=[~${middle}]`)}&page_size=100`);
+    expect(toMilli.map((e) => e.id)).toEqual(all.filter((e) => e.op_time <= middle).map((e) => e.id));
+    expect(toMilli.length).toBeGreaterThan(0);
     const format = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, '');
-    const until = await logs(`/api/v2.0/audit-logs?q=${encodeURIComponent(`op_time=[~${format(middle)}]`)}&page_size=100`);
-    expect(until.length).toBeGreaterThan(0);
-    expect(until.every((e) => e.op_time.slice(0, 19) <= middle.slice(0, 19))).toBe(true);
-    expect(until.length).toBeLessThan(all.length);
+    const toSecond = await logs(`/api/v2.0/audit-logs?q=${encodeURIComponent(`op_time=[~${format(middle)}]`)}&page_size=100`);
+    expect(toSecond.map((e) => e.id)).toEqual(all.filter((e) => e.op_time.slice(0, 19) <= middle.slice(0, 19)).map((e) => e.id));
+    const fromSecond = await logs(`/api/v2.0/audit-logs?q=${encodeURIComponent(`op_time=[${format(middle)}~]`)}&page_size=100`);
+    expect(fromSecond.map((e) => e.id)).toEqual(all.filter((e) => e.op_time.slice(0, 19) >= middle.slice(0, 19)).map((e) => e.id));
     const paged = await registry.request('/api/v2.0/audit-logs?page=2&page_size=2');
     expect(paged.headers.get('x-total-count')).toBe(String(all.length));
     expect(((await paged.json()) as Log[]).map((e) => e.id)).toEqual(all.slice(2, 4).map((e) => e.id));
