@@ -38,6 +38,14 @@ describe('audit log', () => {
     expect(entries).toEqual([expect.objectContaining({ username: 'dev', resource: 'dev', resource_type: 'user', operation: 'login' })]);
   });
 
+  it('records a portal sign-in, and no failed one', async () => {
+    const form = (password: string) => ({ method: 'POST', body: new URLSearchParams({ principal: 'other', password }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect((await registry.request('/c/login', form('wrong-Passw0rd'), null)).status).toBe(401);
+    expect((await registry.request('/c/login', form(userPassword), null)).status).toBe(200);
+    const entries = await logs('/api/v2.0/audit-logs?q=username=other');
+    expect(entries).toEqual([expect.objectContaining({ username: 'other', resource: 'other', resource_type: 'user', operation: 'login' })]);
+  });
+
   it('records pushes, pulls and deletes with who made them', async () => {
     const { digest } = await registry.push('audited/app', 'v1', dev);
     expect((await registry.request('/v2/audited/app/manifests/v1', {}, dev)).status).toBe(200);

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../../app-env.js';
 import { apiError } from '../api/api-context.js';
+import { auditLogin } from '../api/audit-logs.js';
 import { loginOrThrow } from '../login.js';
 import { csrfHeader, isTls, sessionCookie, sessionsOf } from './session-auth.js';
 
@@ -60,6 +61,7 @@ export function sessionRoutes(): Hono<AppEnv> {
     setCookie(c, sessionCookie, id, { ...cookieOptions(c), maxAge: session.expiresAt - Math.floor(Date.parse(session.createdAt) / 1000) });
     c.header(csrfHeader, session.csrf);
     c.header('Cache-Control', 'no-store');
+    await auditLogin(c, principal);
     return c.body(null, 200);
   });
 
