@@ -7,7 +7,8 @@ import { repositoryLinkOps } from './repository-meta.js';
 
 /** How long a link waits for garbage collection to finish removing the same blob. */
 const deletingWaitMs = 3_000;
-const attempts = 30;
+/** How long a link keeps retrying conditions that other writers keep moving, before a 429. */
+const linkPatienceMs = 20_000;
 
 /**
  * The record of a blob in the blob store, and the one way a blob gets linked into a repository.
@@ -83,12 +84,18 @@ export class BlobRecords {
     digest: string,
     size: number,
     read: Item | null,
-    options: { extra?: WriteOp[]; capabilityOps?: WriteOp[]; stillValid?: () => Promise<void> } = {},
+    options: { extra?: WriteOp[]; capabilityOps?: WriteOp[]; stillValid?: () => Promise<void>; patienceMs?: number } = {},
   ): Promise<boolean> {
     let record = read;
-    let capabilityOps = options.capabilityOps ?? (await this.capabilityOps(repository, digest, size));
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
-      const meta = await this.deps.table.get(keys.repository(repository));
+      // Read what the conditions check together and just before the write: every manifest write in
+      // the repository moves its generation and every link in the project moves its usage, so the
+      // shorter the window, the fewer the retries under a busy push.
+      const [meta, capabilityOps] = await Promise.all([
+        this.deps.table.get(keys.repository(repository)),
+        attempt === 0 && options.capabilityOps ? options.capabilityOps : this.capabilityOps(repository, digest, size),
+      ]);
       try {
         await this.deps.table.transact([
           ...repositoryLinkOps(repository, meta, this.now()),
@@ -99,7 +106,10 @@ export class BlobRecords {
         ]);
         return true;
       } catch (error) {
-        if (!(error instanceof ConditionFailedError) || attempt >= attempts) throw error;
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
+      if (Date.now() - started > (options.patienceMs ?? linkPatienceMs)) {
+        throw new OciError('TOOMANYREQUESTS', 'the repository is changing too fast to link this blob at this moment; retry', { repository, digest });
       }
       await options.stillValid?.();
       const before = record;
@@ -107,8 +117,8 @@ export class BlobRecords {
       // A record gone (or replaced after a removal) may mean the bytes went with it.
       if (before && (!record || record.createdAt !== before.createdAt) && !(await this.deps.blobs.stat(digest))) return false;
       if (!before && !record && !(await this.deps.blobs.stat(digest))) return false;
-      capabilityOps = await this.capabilityOps(repository, digest, size);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
+      // Full jitter, growing to at most 100 ms between tries.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
     }
   }
 }
