@@ -6,6 +6,7 @@ import { DynamoDbTable } from '../adapters/aws/dynamodb-table.js';
 import { outboxOp } from '../adapters/aws/outbox.js';
 import type { AppDeps } from '../app-env.js';
 import { type Config, loadConfig } from '../config.js';
+import { CloudWatchMetrics } from '../ops/cloudwatch-metrics.js';
 import { configureLogging } from '../ops/logger.js';
 import { compose } from './compose.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
@@ -58,7 +59,9 @@ function createApiDeps(settings: Config): AppDeps {
 export async function createApiHandler(env: Record<string, string | undefined> = process.env): Promise<ApiHandler> {
   const config = loadConfig(env);
   configureLogging(config);
-  const { app } = await compose(createApiDeps(config), config);
+  const deps = createApiDeps(config);
+  deps.metrics = new CloudWatchMetrics(config.POWERTOOLS_SERVICE_NAME);
+  const { app } = await compose(deps, config);
   // Every response body goes back base64-encoded: manifests must reach the client byte for byte,
   // and a text round trip through the runtime would drop a byte order mark.
   return handle(app, { isContentTypeBinary: () => true }) as ApiHandler;

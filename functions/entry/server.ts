@@ -5,7 +5,7 @@ import { type Config, loadConfig } from '../config.js';
 import { prepareDataDir, lockDataDir } from '../ops/data-dir.js';
 import { listen } from '../ops/http-server.js';
 import { configureLogging, logger } from '../ops/logger.js';
-import type { Metrics } from '../ops/metrics.js';
+import { countedJobs } from '../ops/metrics.js';
 import { PrometheusMetrics } from '../ops/prometheus-metrics.js';
 import { StartupError, exitOnStartupError } from '../ops/startup-error.js';
 import type { JobHandler } from '../ports/job-queue.js';
@@ -74,19 +74,6 @@ async function awsBackend(config: Config): Promise<Backend> {
       const pollers = [...new Set(queueUrls)].map((url) => pollQueue(deps.clients.sqs, url, batch, (error) => logger.error('queue poll failed', { queueUrl: url, error: error as Error })));
       return [sweep, ...pollers.map((poller) => () => poller.stop())];
     },
-  };
-}
-
-/** The dispatch, with each job's outcome counted. */
-function countedJobs(worker: JobHandler, metrics: Metrics): JobHandler {
-  return async (job) => {
-    try {
-      await worker(job);
-      metrics.job(job.kind, 'ok');
-    } catch (error) {
-      metrics.job(job.kind, 'failed');
-      throw error;
-    }
   };
 }
 

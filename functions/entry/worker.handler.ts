@@ -2,7 +2,9 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sweepOutbox } from '../adapters/aws/outbox.js';
 import { sqsBatchHandler } from '../worker/sqs-batch.js';
 import { loadConfig } from '../config.js';
+import { CloudWatchMetrics } from '../ops/cloudwatch-metrics.js';
 import { configureLogging, logger } from '../ops/logger.js';
+import { countedJobs } from '../ops/metrics.js';
 import { createAwsDeps } from './aws-deps.js';
 import { compose } from './compose.js';
 
@@ -23,7 +25,7 @@ export async function createWorkerHandler(env: Record<string, string | undefined
   const { worker } = await compose(deps, config, {
     alsoOnTick: [() => sweepOutbox(deps.table, (job) => deps.queue.enqueue(job), outboxSweepAgeMs)],
   });
-  return sqsBatchHandler(worker, logger);
+  return sqsBatchHandler(countedJobs(worker, new CloudWatchMetrics(config.POWERTOOLS_SERVICE_NAME)), logger);
 }
 
 let instance: Promise<WorkerHandler> | undefined;

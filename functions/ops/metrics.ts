@@ -1,3 +1,5 @@
+import type { JobHandler } from '../ports/job-queue.js';
+
 /** One request as the metrics see it. */
 export interface RequestSample {
   /** The matched route: a distribution-spec endpoint id (`end-3`) or the API's route pattern. */
@@ -22,4 +24,17 @@ export interface Metrics {
   job(kind: string, outcome: 'ok' | 'failed'): void;
   /** The Prometheus exposition, on runtimes that are scraped. */
   exposition?(): Promise<{ contentType: string; body: string }>;
+}
+
+/** The dispatch, with each job's outcome counted. */
+export function countedJobs(worker: JobHandler, metrics: Metrics): JobHandler {
+  return async (job) => {
+    try {
+      await worker(job);
+      metrics.job(job.kind, 'ok');
+    } catch (error) {
+      metrics.job(job.kind, 'failed');
+      throw error;
+    }
+  };
 }
