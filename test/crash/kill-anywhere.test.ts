@@ -193,6 +193,8 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
       const landedBefore = world.ledger.landed;
       problems.push(...(await checkDataDir(dataDir, hashedFiles)).map((p) => `on disk after the kill: ${p}`));
       phase('disk');
+      // What the killed process wrote last: a failure seen while pushing is explained there.
+      const killedLog = registry.tail();
       registry = await RegistryProcess.start(dataDir);
       killed = false;
       phase('restart');
@@ -227,7 +229,7 @@ test(`kill -9 at any moment leaves the registry consistent (${rounds} rounds, se
           `${interrupted.length} in flight${dropped.length > droppedBefore ? ` (${dropped.length - droppedBefore} after a dropped connection: ${dropped.at(-1)})` : ''}, ${world.ledger.landed - landedBefore} of ${inDoubt} slots in doubt had changed, ${world.ledger.keys().length} slots, ` +
           `${world.ledger.acknowledged} acknowledged so far; round took ${Date.now() - roundStarted} ms (after the kill, ms: ${phases.join(', ')})`,
       );
-      expect(problems, `seed ${seed}, round ${n} (${round.aim}: ${round.describe}); server log:\n${registry.tail()}`).toEqual([]);
+      expect(problems, `seed ${seed}, round ${n} (${round.aim}: ${round.describe}); log of the killed server:\n${killedLog}\nlog since the restart:\n${registry.tail()}`).toEqual([]);
     }
   } finally {
     killed = true;
