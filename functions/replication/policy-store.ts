@@ -1,7 +1,7 @@
-import { nextId } from '../identity/stores/counter.js';
-import { ConditionFailedError, type Item, type Table, type WriteOp } from '../ports/table.js';
+import type { Item, Table } from '../ports/table.js';
 import type { PolicyFilter } from './filters.js';
 import { replicationKeys } from './keys.js';
+import { NamedRecords } from './named-records.js';
 
 export type TriggerType = 'manual' | 'scheduled' | 'event_based';
 
@@ -37,61 +37,19 @@ function toItem(record: PolicyRecord): Item {
   return { ...replicationKeys.policy(record.id), ...(JSON.parse(JSON.stringify(record)) as Record<string, never>) };
 }
 
-export class PolicyStore {
-  constructor(
-    private readonly table: Table,
-    private readonly now: () => Date,
-  ) {}
+const layout = {
+  counter: 'replication-policy',
+  partition: replicationKeys.policies,
+  record: replicationKeys.policy,
+  name: replicationKeys.policyName,
+  toRecord,
+  toItem,
+};
 
-  async get(id: number): Promise<PolicyRecord | null> {
-    const item = await this.table.get(replicationKeys.policy(id));
-    return item ? toRecord(item) : null;
-  }
-
-  async getByName(name: string): Promise<PolicyRecord | null> {
-    const claim = await this.table.get(replicationKeys.policyName(name));
-    return claim ? this.get(claim.id as number) : null;
-  }
-
-  async list(): Promise<PolicyRecord[]> {
-    return (await this.table.query(replicationKeys.policies)).map(toRecord);
-  }
-
-  /** The new policy, or null when its name is taken. */
-  async create(fields: Omit<PolicyRecord, 'id' | 'createdAt' | 'updatedAt'>): Promise<PolicyRecord | null> {
-    const id = await nextId(this.table, 'replication-policy');
-    const now = this.now().toISOString();
-    const record: PolicyRecord = { ...fields, id, createdAt: now, updatedAt: now };
-    try {
-      await this.table.transact([
-        { put: { ...replicationKeys.policyName(record.name), id }, condition: { exists: false } },
-        { put: toItem(record), condition: { exists: false } },
-      ]);
-    } catch (error) {
-      if (error instanceof ConditionFailedError) return null;
-      throw error;
-    }
-    return record;
-  }
-
-  /** The updated policy; null when a rename hits a taken name or it changed meanwhile. */
-  async update(current: PolicyRecord, changes: Partial<Omit<PolicyRecord, 'id' | 'createdAt' | 'updatedAt'>>): Promise<PolicyRecord | null> {
-    const next: PolicyRecord = { ...current, ...changes, updatedAt: this.now().toISOString() };
-    const ops: WriteOp[] = [{ put: toItem(next), condition: { equals: { updatedAt: current.updatedAt } } }];
-    if (next.name !== current.name) {
-      ops.push({ put: { ...replicationKeys.policyName(next.name), id: next.id }, condition: { exists: false } }, { delete: replicationKeys.policyName(current.name) });
-    }
-    try {
-      await this.table.transact(ops);
-    } catch (error) {
-      if (error instanceof ConditionFailedError) return null;
-      throw error;
-    }
-    return next;
-  }
-
-  async delete(record: PolicyRecord): Promise<void> {
-    await this.table.transact([{ delete: replicationKeys.policy(record.id) }, { delete: replicationKeys.policyName(record.name) }]);
+/** Replication policies; names are unique. */
+export class PolicyStore extends NamedRecords<PolicyRecord> {
+  constructor(table: Table, now: () => Date) {
+    super(table, now, layout);
   }
 
   /** Whether any policy names this registry (it may not be deleted then). */

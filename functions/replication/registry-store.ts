@@ -1,6 +1,6 @@
-import { nextId } from '../identity/stores/counter.js';
-import { ConditionFailedError, type Item, type Table, type WriteOp } from '../ports/table.js';
+import type { Item, Table } from '../ports/table.js';
 import { replicationKeys } from './keys.js';
+import { NamedRecords } from './named-records.js';
 
 export type RegistryType = 'harbor' | 'docker-registry';
 
@@ -36,59 +36,18 @@ function toItem(record: RegistryRecord): Item {
   return { ...replicationKeys.registry(record.id), ...record };
 }
 
-/** Remote registries; names are unique (claimed by an item written in the same transaction). */
-export class RegistryStore {
-  constructor(
-    private readonly table: Table,
-    private readonly now: () => Date,
-  ) {}
+const layout = {
+  counter: 'replication-registry',
+  partition: replicationKeys.registries,
+  record: replicationKeys.registry,
+  name: replicationKeys.registryName,
+  toRecord,
+  toItem,
+};
 
-  async get(id: number): Promise<RegistryRecord | null> {
-    const item = await this.table.get(replicationKeys.registry(id));
-    return item ? toRecord(item) : null;
-  }
-
-  async list(): Promise<RegistryRecord[]> {
-    return (await this.table.query(replicationKeys.registries)).map(toRecord);
-  }
-
-  /** The new record, or null when the name is taken. */
-  async create(fields: Omit<RegistryRecord, 'id' | 'createdAt' | 'updatedAt'>): Promise<RegistryRecord | null> {
-    const id = await nextId(this.table, 'replication-registry');
-    const now = this.now().toISOString();
-    const record: RegistryRecord = { ...fields, id, createdAt: now, updatedAt: now };
-    try {
-      await this.table.transact([
-        { put: { ...replicationKeys.registryName(record.name), id }, condition: { exists: false } },
-        { put: toItem(record), condition: { exists: false } },
-      ]);
-    } catch (error) {
-      if (error instanceof ConditionFailedError) return null;
-      throw error;
-    }
-    return record;
-  }
-
-  /** Writes the changed record; false when a rename hits a taken name or it changed meanwhile. */
-  async update(current: RegistryRecord, changes: Partial<Omit<RegistryRecord, 'id' | 'createdAt' | 'updatedAt'>>): Promise<RegistryRecord | null> {
-    const next: RegistryRecord = { ...current, ...changes, updatedAt: this.now().toISOString() };
-    const ops: WriteOp[] = [{ put: toItem(next), condition: { equals: { updatedAt: current.updatedAt } } }];
-    if (next.name !== current.name) {
-      ops.push(
-        { put: { ...replicationKeys.registryName(next.name), id: next.id }, condition: { exists: false } },
-        { delete: replicationKeys.registryName(current.name) },
-      );
-    }
-    try {
-      await this.table.transact(ops);
-    } catch (error) {
-      if (error instanceof ConditionFailedError) return null;
-      throw error;
-    }
-    return next;
-  }
-
-  async delete(record: RegistryRecord): Promise<void> {
-    await this.table.transact([{ delete: replicationKeys.registry(record.id) }, { delete: replicationKeys.registryName(record.name) }]);
+/** Remote registries; names are unique. */
+export class RegistryStore extends NamedRecords<RegistryRecord> {
+  constructor(table: Table, now: () => Date) {
+    super(table, now, layout);
   }
 }
