@@ -1,6 +1,10 @@
 /**
  * Berth against CNCF Distribution 2.8 (Debian's `docker-registry`) on this machine, in one run:
  *
+ * Berth runs as `npm start` runs it (compiled, embedded default) with auth on, as every deployment
+ * has it: skopeo logs in with the admin's credentials and wrk sends a pull token. Distribution runs
+ * without auth (its cheapest configuration).
+ *
  * - skopeo push of a 200 MB two-layer image (a fresh random image into a fresh repository each
  *   run, so no layer is ever found already present or mounted), and skopeo pull of it into an
  *   empty OCI layout; BENCH_RUNS runs each (default 3), median wall time;
@@ -22,6 +26,7 @@ import { makeTempDir, run } from '../test/e2e/support/process.js';
 import type { RegistryServer } from '../test/e2e/support/registry-server.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+const password = 'Bench-Passw0rd';
 const wrkSeconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 32;
 const layerSizes = [100 * MiB, 100 * MiB];
@@ -46,11 +51,12 @@ async function timed(step: () => Promise<unknown>): Promise<number> {
 }
 
 /** wrk's requests/s and its count of non-2xx/3xx answers and socket errors. */
-async function manifestGets(registry: RegistryServer, path: string, scriptDir: string): Promise<{ rps: number; errors: number }> {
-  const script = join(scriptDir, 'accept.lua');
+async function manifestGets(registry: RegistryServer, path: string, scriptDir: string, authorization?: string): Promise<{ rps: number; errors: number }> {
+  const script = join(scriptDir, `accept-${registry.kind}.lua`);
   await writeFile(
     script,
-    `wrk.headers["Accept"] = "${MediaType.ociManifest}, ${MediaType.dockerManifest}"\n`,
+    `wrk.headers["Accept"] = "${MediaType.ociManifest}, ${MediaType.dockerManifest}"\n` +
+      (authorization ? `wrk.headers["Authorization"] = "${authorization}"\n` : ''),
   );
   const result = await run(
     'wrk',
@@ -64,10 +70,23 @@ async function manifestGets(registry: RegistryServer, path: string, scriptDir: s
   return { rps, errors: non2xx + socketErrors };
 }
 
+/** A pull token for the benchmark's repository, as a client gets it from the token service. */
+async function pullToken(registry: RegistryServer): Promise<string> {
+  const basic = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+  const response = await fetch(`${registry.url}/service/token?service=berth&scope=${encodeURIComponent('repository:bench/run-1:pull')}`, { headers: { authorization: basic } });
+  if (!response.ok) throw new Error(`token service answered ${response.status}`);
+  return `Bearer ${((await response.json()) as { token: string }).token}`;
+}
+
 async function main(): Promise<void> {
   const work = await makeTempDir('bench');
   const tools: ContainersTools = await createContainersTools();
-  const registries = await Promise.all([startBerthServer(), startDistribution({ logLevel: 'warn' })]);
+  await run(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot });
+  const registries = await Promise.all([
+    startBerthServer({ compiled: true, env: { BERTH_ADMIN_PASSWORD: password } }),
+    startDistribution({ logLevel: 'warn' }),
+  ]);
+  const creds = (registry: RegistryServer, side: 'src' | 'dest') => (registry.kind === 'berth' ? [`--${side}-creds`, `admin:${password}`] : []);
   const figures = new Map<RegistryServer, Figures>(
     registries.map((registry) => [registry, { pushSeconds: [], pullSeconds: [], manifestGetPerSecond: 0, manifestGetErrors: 0 }]),
   );
@@ -85,12 +104,12 @@ async function main(): Promise<void> {
         // that syncs its writes would otherwise wait on the kernel flushing the other's.
         await run('sync', []);
         const push = await timed(() =>
-          tools.skopeo(['copy', '--dest-tls-verify=false', `oci:${layout.dir}:v1`, reference]),
+          tools.skopeo(['copy', '--dest-tls-verify=false', ...creds(registry, 'dest'), `oci:${layout.dir}:v1`, reference]),
         );
         const pulledDir = join(work.path, `pulled-${registry.kind}-${index}`);
         await run('sync', []);
         const pull = await timed(() =>
-          tools.skopeo(['copy', '--src-tls-verify=false', reference, `oci:${pulledDir}:v1`]),
+          tools.skopeo(['copy', '--src-tls-verify=false', ...creds(registry, 'src'), reference, `oci:${pulledDir}:v1`]),
         );
         await run('rm', ['-rf', layout.dir, pulledDir]);
         figures.get(registry)!.pushSeconds.push(push);
@@ -99,7 +118,7 @@ async function main(): Promise<void> {
       }
     }
     for (const registry of registries) {
-      const { rps, errors } = await manifestGets(registry, '/v2/bench/run-1/manifests/v1', work.path);
+      const { rps, errors } = await manifestGets(registry, '/v2/bench/run-1/manifests/v1', work.path, registry.kind === 'berth' ? await pullToken(registry) : undefined);
       figures.get(registry)!.manifestGetPerSecond = rps;
       figures.get(registry)!.manifestGetErrors = errors;
       console.log(`manifest GET ${registry.kind.padEnd(12)} ${rps.toFixed(0)} req/s (${errors} errors)`);
@@ -131,7 +150,7 @@ async function main(): Promise<void> {
       target: '≥ 1.0',
     },
     {
-      metric: `manifest GET by tag, wrk ${connections} conns ${wrkSeconds} s (req/s)`,
+      metric: `manifest GET by tag, wrk ${connections} conns ${wrkSeconds} s (req/s; Berth with a bearer token)`,
       berth: berth.manifestGetPerSecond,
       distribution: distribution.manifestGetPerSecond,
       speedup: berth.manifestGetPerSecond / distribution.manifestGetPerSecond,

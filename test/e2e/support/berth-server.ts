@@ -16,6 +16,8 @@ export interface BerthServerOptions {
   /** Reuse this data dir instead of a fresh temp dir; it is then not deleted by `stop()`. */
   dataDir?: string;
   port?: number;
+  /** Run the compiled server (`dist/server.js`, what `npm start` runs; build it first) rather than the sources under tsx. */
+  compiled?: boolean;
 }
 
 export async function startBerthServer(options: BerthServerOptions = {}): Promise<RegistryServer> {
@@ -29,7 +31,7 @@ export async function startBerthServer(options: BerthServerOptions = {}): Promis
     dataDir,
     supports: { referrers: true },
     launch: (run) =>
-      startDaemon(`berth#${run}`, process.execPath, ['--import', 'tsx', 'functions/entry/server.ts'], {
+      startDaemon(`berth#${run}`, process.execPath, options.compiled ? ['dist/server.js'] : ['--import', 'tsx', 'functions/entry/server.ts'], {
         cwd: repoRoot,
         env: { ...process.env, ...options.env, HOST: '127.0.0.1', PORT: String(port), BERTH_DATA_DIR: dataDir },
         logFile,
