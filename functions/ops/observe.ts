@@ -13,7 +13,7 @@ export function observe(): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     const requestId = c.req.header('x-request-id') ?? crypto.randomUUID();
     c.set('requestId', requestId);
-    const metrics = c.var.deps.metrics;
+    const metrics = c.get('deps').metrics;
     const bytesIn = Number(c.req.header('content-length') ?? 0) || 0;
     const upload = bytesIn > 0 && ['PATCH', 'PUT', 'POST'].includes(c.req.method) && c.req.path.startsWith('/v2/');
     if (upload) metrics?.uploadsInFlight(1);
@@ -22,14 +22,14 @@ export function observe(): MiddlewareHandler<AppEnv> {
     } finally {
       if (upload) metrics?.uploadsInFlight(-1);
     }
-    const sent = c.var.sent;
+    const sent = c.get('sent');
     const status = sent?.status ?? c.res.status;
     const bytesOut = sent?.bytes ?? (Number(c.res.headers.get('content-length') ?? 0) || 0);
     if (!sent) c.res.headers.set('X-Request-Id', requestId);
-    const route = c.var.route ?? c.req.routePath;
+    const route = c.get('route') ?? c.req.routePath;
     const seconds = (performance.now() - started) / 1000;
     metrics?.request({ route, method: c.req.method, status, seconds, bytesIn, bytesOut });
-    const fields = { requestId, method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 10_000) / 10, bytesIn, bytesOut, actor: c.var.actor };
+    const fields = { requestId, method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 10_000) / 10, bytesIn, bytesOut, actor: c.get('actor') };
     // A 401 without credentials is the token-auth handshake every client starts with, not an event.
     if (status === 403 || (status === 401 && c.req.header('authorization') !== undefined)) log.warn('access denied', fields);
     else log.info('request', fields);

@@ -10,11 +10,11 @@ import { berthVersion } from '../../ops/version.js';
 export function opsRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.get('/health', async (c) => {
-    const health = await checkHealth(c.var.deps);
+    const health = await checkHealth(c.get('deps'));
     return c.json(health, health.status === 'healthy' ? 200 : 503);
   });
   api.get('/systeminfo', async (c) => {
-    const identity = c.var.deps.identity;
+    const identity = c.get('deps').identity;
     const url = new URL(c.req.url);
     const settings = identity ? await identity.config.get() : undefined;
     return c.json({
@@ -31,7 +31,7 @@ export function opsRoutes(): Hono<AppEnv> {
       notification_enable: true,
       project_creation_restriction: settings?.project_creation_restriction ?? 'everyone',
       banner_message: '',
-      current_time: (c.var.deps.now?.() ?? new Date()).toISOString(),
+      current_time: (c.get('deps').now?.() ?? new Date()).toISOString(),
     });
   });
   return api;

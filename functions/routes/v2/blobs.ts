@@ -41,7 +41,7 @@ export async function getBlob(c: Context<AppEnv>): Promise<Response> {
 export async function deleteBlob(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const digest = requireDigest(paramOf(c, 'digest'));
-  if (!(await c.var.registry.links.unlink(repository, digest.value))) throw new OciError('BLOB_UNKNOWN', undefined, { digest: digest.value });
+  if (!(await c.get('registry').links.unlink(repository, digest.value))) throw new OciError('BLOB_UNKNOWN', undefined, { digest: digest.value });
   return new Response(null, { status: 202, headers: { 'Docker-Content-Digest': digest.value } });
 }
 

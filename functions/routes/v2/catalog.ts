@@ -6,7 +6,7 @@ import { pageSizeOf } from './http.js';
 export async function listRepositories(c: Context<AppEnv>): Promise<Response> {
   const n = pageSizeOf(c);
   const last = c.req.query('last');
-  const page = await c.var.registry.manifests.catalog(n, last);
+  const page = await c.get('registry').manifests.catalog(n, last);
   if (page.more) {
     c.header('Link', `</v2/_catalog?n=${n}&last=${encodeURIComponent(page.repositories.at(-1)!)}>; rel="next"`);
   }

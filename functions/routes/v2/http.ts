@@ -5,7 +5,7 @@ import { requireName } from '../../core/reference.js';
 
 /** A path parameter of the matched route ('' when absent). */
 export function paramOf(c: Context<AppEnv>, name: 'name' | 'reference' | 'digest' | 'uuid'): string {
-  return c.var.params[name] ?? '';
+  return c.get('params')[name] ?? '';
 }
 
 /** The validated repository name of a `/v2/<name>/...` route. */
@@ -27,7 +27,7 @@ export interface StreamingFastPath {
 /** The request body as an async iterable, or null when the request has none. */
 export function bodyOf(c: Context<AppEnv>): AsyncIterable<Uint8Array> | null {
   if (contentLengthOf(c) === 0) return null;
-  return c.var.deps.fastPath?.requestBody(c) ?? c.req.raw.body;
+  return c.get('deps').fastPath?.requestBody(c) ?? c.req.raw.body;
 }
 
 /** Content-Length as a number, null when absent (chunked). Malformed: 400 SIZE_INVALID. */
@@ -71,7 +71,7 @@ export const apiVersionHeader = { 'Docker-Distribution-API-Version': 'registry/2
  * (a blob file piped into the socket), else as a web stream (Lambda, `app.request` tests).
  */
 export function streamResponse(c: Context<AppEnv>, source: AsyncIterable<Uint8Array>, status: 200 | 206, headers: Record<string, string>): Response {
-  return c.var.deps.fastPath?.send(c, source, status, { ...apiVersionHeader, ...headers }) ?? new Response(toWebStream(source), { status, headers });
+  return c.get('deps').fastPath?.send(c, source, status, { ...apiVersionHeader, ...headers }) ?? new Response(toWebStream(source), { status, headers });
 }
 
 /** Async iterable to a web stream for a Response body. */

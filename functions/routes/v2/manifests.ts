@@ -21,14 +21,14 @@ function accepts(accept: string | undefined, mediaType: string): boolean {
 export async function getManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const reference = parseReference(paramOf(c, 'reference'), 'read');
-  const { manifests } = c.var.registry;
+  const { manifests } = c.get('registry');
   const manifest = await manifests.resolve(repository, reference);
   if (!manifest) throw new OciError('MANIFEST_UNKNOWN', undefined, { reference: paramOf(c, 'reference') });
   if (!accepts(c.req.header('accept'), manifest.mediaType)) {
     throw new OciError('MANIFEST_UNKNOWN', `manifest is ${manifest.mediaType}, which the request's Accept does not allow`, { mediaType: manifest.mediaType });
   }
   // Harbor's rule: a project's pull policies refuse the manifest GET; HEAD stays answerable.
-  if (c.req.method === 'GET') await c.var.registry.pullGates.check(repository, manifest.digest);
+  if (c.req.method === 'GET') await c.get('registry').pullGates.check(repository, manifest.digest);
   const headers = {
     'Content-Type': manifest.mediaType,
     'Content-Length': String(manifest.size),
@@ -36,7 +36,7 @@ export async function getManifest(c: Context<AppEnv>): Promise<Response> {
     ETag: `"${manifest.digest}"`,
   };
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers });
-  await c.var.deps.pulls?.record(repository, manifest.digest, 'tag' in reference ? reference.tag : undefined, c.var.actor);
+  await c.get('deps').pulls?.record(repository, manifest.digest, 'tag' in reference ? reference.tag : undefined, c.get('actor'));
   return new Response((await manifests.body(manifest)) as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
 
@@ -45,9 +45,9 @@ export async function putManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const reference = parseReference(paramOf(c, 'reference'), 'write');
   const bytes = await readBody(c, maxManifestBytes);
-  const stored = await c.var.registry.manifests.put(repository, reference, bytes, c.req.header('content-type'), {
-    ...(c.var.canOverwriteTag ? { mayOverwriteTag: c.var.canOverwriteTag } : {}),
-    ...(c.var.actor ? { actor: c.var.actor } : {}),
+  const stored = await c.get('registry').manifests.put(repository, reference, bytes, c.req.header('content-type'), {
+    ...(c.get('canOverwriteTag') ? { mayOverwriteTag: c.get('canOverwriteTag') } : {}),
+    ...(c.get('actor') ? { actor: c.get('actor') } : {}),
   });
   const headers: Record<string, string> = {
     Location: `/v2/${repository}/manifests/${stored.digest}`,
@@ -62,7 +62,7 @@ export async function putManifest(c: Context<AppEnv>): Promise<Response> {
 export async function deleteManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const reference = parseReference(paramOf(c, 'reference'), 'read');
-  const deleted = await c.var.registry.manifests.delete(repository, reference, c.var.actor ? { actor: c.var.actor } : {});
+  const deleted = await c.get('registry').manifests.delete(repository, reference, c.get('actor') ? { actor: c.get('actor') } : {});
   if (!deleted) throw new OciError('MANIFEST_UNKNOWN', undefined, { reference: paramOf(c, 'reference') });
   return new Response(null, { status: 202 });
 }

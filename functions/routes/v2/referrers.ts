@@ -9,7 +9,7 @@ export async function listReferrers(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const subject = requireDigest(paramOf(c, 'digest'));
   const artifactType = c.req.query('artifactType');
-  const manifests = await c.var.registry.manifests.referrers(repository, subject.value, artifactType);
+  const manifests = await c.get('registry').manifests.referrers(repository, subject.value, artifactType);
   const headers: Record<string, string> = { 'Content-Type': mediaTypes.ociIndex };
   if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType';
   return new Response(JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests }), { status: 200, headers });

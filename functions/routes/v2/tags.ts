@@ -8,7 +8,7 @@ export async function listTags(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const n = pageSizeOf(c);
   const last = c.req.query('last');
-  const { manifests } = c.var.registry;
+  const { manifests } = c.get('registry');
   const page = await manifests.tags(repository, n, last);
   if (page.tags.length === 0 && last === undefined && !(await manifests.repositoryExists(repository))) {
     throw new OciError('NAME_UNKNOWN', undefined, { name: repository });

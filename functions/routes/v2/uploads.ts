@@ -16,8 +16,8 @@ import { bodyOf, contentLengthOf, paramOf, repositoryOf } from './http.js';
  */
 async function locationOf(c: Context<AppEnv>, session: UploadSession): Promise<string> {
   const path = `/v2/${session.repository}/blobs/uploads/${session.id}`;
-  const { uploadServiceUrl, uploadTokenSecret, uploadSessionTtlSeconds } = c.var.deps.config;
-  const onUploadService = c.var.uploadTokenValid === true;
+  const { uploadServiceUrl, uploadTokenSecret, uploadSessionTtlSeconds } = c.get('deps').config;
+  const onUploadService = c.get('uploadTokenValid') === true;
   if (!uploadTokenSecret || (!uploadServiceUrl && !onUploadService)) return path;
   const token = await signUploadToken(uploadTokenSecret, session.id, session.repository, Math.min(uploadSessionTtlSeconds, 3600));
   const base = onUploadService || !uploadServiceUrl ? '' : uploadServiceUrl.replace(/\/$/, '');
@@ -48,8 +48,8 @@ function blobCreated(repository: string, digest: string): Response {
  * on (anonymous callers share one owner), nobody in particular when the registry is open.
  */
 function ownerOf(c: Context<AppEnv>): string | undefined {
-  if (!c.var.deps.identity) return undefined;
-  return credentialOf(c.var.principal ?? anonymous)?.account ?? 'anonymous';
+  if (!c.get('deps').identity) return undefined;
+  return credentialOf(c.get('principal') ?? anonymous)?.account ?? 'anonymous';
 }
 
 /**
@@ -61,15 +61,15 @@ async function sessionOf(c: Context<AppEnv>): Promise<UploadSession> {
   const repository = repositoryOf(c);
   const id = paramOf(c, 'uuid');
   const token = c.req.query('_t');
-  const secret = c.var.deps.config.uploadTokenSecret;
+  const secret = c.get('deps').config.uploadTokenSecret;
   if (token !== undefined) {
     if (!secret || !(await verifyUploadToken(secret, token, id, repository))) {
       throw new OciError('UNAUTHORIZED', 'upload token invalid or expired', { uuid: id });
     }
     c.set('uploadTokenValid', true);
-    return c.var.registry.uploads.get(repository, id);
+    return c.get('registry').uploads.get(repository, id);
   }
-  return c.var.registry.uploads.get(repository, id, ownerOf(c));
+  return c.get('registry').uploads.get(repository, id, ownerOf(c));
 }
 
 /** Content-Range of a chunk: `<start>-<end>` (spec), also accepting a `bytes ` / `bytes=` prefix. */
@@ -91,12 +91,12 @@ function chunkRangeOf(c: Context<AppEnv>): ChunkRange | null {
  */
 export async function startUpload(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
-  const { uploads } = c.var.registry;
+  const { uploads } = c.get('registry');
   const mount = c.req.query('mount');
   if (mount !== undefined) {
     const digest = requireDigest(mount);
     const from = c.req.query('from');
-    const canPull = c.var.canPull ?? (async () => true);
+    const canPull = c.get('canPull') ?? (async () => true);
     if ((from === undefined || isValidName(from)) && (await uploads.mount(repository, digest, from, canPull))) {
       return blobCreated(repository, digest.value);
     }
@@ -114,7 +114,7 @@ export async function startUpload(c: Context<AppEnv>): Promise<Response> {
 export async function patchUpload(c: Context<AppEnv>): Promise<Response> {
   const session = await sessionOf(c);
   const body = bodyOf(c) ?? emptyBody();
-  const next = await c.var.registry.uploads.append(session, body, chunkRangeOf(c), contentLengthOf(c));
+  const next = await c.get('registry').uploads.append(session, body, chunkRangeOf(c), contentLengthOf(c));
   return sessionResponse(c, next, 202);
 }
 
@@ -123,7 +123,7 @@ export async function finishUpload(c: Context<AppEnv>): Promise<Response> {
   const digest = requireDigest(c.req.query('digest'));
   let session = await sessionOf(c);
   const body = bodyOf(c);
-  const { uploads } = c.var.registry;
+  const { uploads } = c.get('registry');
   if (body) session = await uploads.append(session, body, chunkRangeOf(c), contentLengthOf(c));
   await uploads.finish(session, digest);
   return blobCreated(session.repository, digest.value);
@@ -136,7 +136,7 @@ export async function uploadStatus(c: Context<AppEnv>): Promise<Response> {
 
 /** DELETE: cancels the session. */
 export async function cancelUpload(c: Context<AppEnv>): Promise<Response> {
-  await c.var.registry.uploads.cancel(await sessionOf(c));
+  await c.get('registry').uploads.cancel(await sessionOf(c));
   return new Response(null, { status: 204 });
 }
 
