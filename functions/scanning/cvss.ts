@@ -3,9 +3,10 @@
  * the qualitative rating of a score (None 0, Low 0.1-3.9, Medium 4.0-6.9, High 7.0-8.9,
  * Critical 9.0-10.0). v3.0 vectors use the same formula; v3.1 only changed the rounding helper,
  * which is what is used here for both (v3.0's plain ceiling can differ by 0.1 in rare cases).
- * CVSS v4 scores come from a lookup table of macro vectors, not a formula; they are not computed
- * here (see `severityOfOsv` for what is used instead).
+ * CVSS v4.0 scores come from FIRST's lookup table of macro vectors and its interpolation, not a
+ * formula: metaeffekt's calculator (ae-cvss-calculator) computes them.
  */
+import cvssCalculator from 'ae-cvss-calculator';
 
 const weights = {
   AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
@@ -57,6 +58,48 @@ export function cvss3BaseScore(vector: string): number | null {
   const exploitability = 8.22 * av * ac * pr * ui;
   if (impact <= 0) return 0;
   return changed ? roundUp(Math.min(1.08 * (impact + exploitability), 10)) : roundUp(Math.min(impact + exploitability, 10));
+}
+
+const cvss4Metrics = {
+  AV: 'NALP',
+  AC: 'LH',
+  AT: 'NP',
+  PR: 'NLH',
+  UI: 'NPA',
+  VC: 'HLN',
+  VI: 'HLN',
+  VA: 'HLN',
+  SC: 'HLN',
+  SI: 'HLN',
+  SA: 'HLN',
+} as const;
+
+/**
+ * The base score (CVSS-B) of a `CVSS:4.0/...` vector: its eleven base metrics, each once and with
+ * an allowed value (threat, environmental and supplemental metrics may follow and are left out of
+ * a base score); null when malformed.
+ */
+export function cvss4BaseScore(vector: string): number | null {
+  const parts = vector.trim().split('/');
+  if (parts[0] !== 'CVSS:4.0') return null;
+  const metrics = new Map<string, string>();
+  for (const part of parts.slice(1)) {
+    const [name, value, extra] = part.split(':');
+    if (!name || !value || extra !== undefined || metrics.has(name)) return null;
+    metrics.set(name, value);
+  }
+  const base: string[] = [];
+  for (const [name, allowed] of Object.entries(cvss4Metrics)) {
+    const value = metrics.get(name);
+    if (value === undefined || value.length !== 1 || !allowed.includes(value)) return null;
+    base.push(`${name}:${value}`);
+  }
+  try {
+    const score = new cvssCalculator.Cvss4P0(`CVSS:4.0/${base.join('/')}`).calculateScores().base;
+    return typeof score === 'number' && score >= 0 && score <= 10 ? score : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Harbor's severity scale, lowest first. */

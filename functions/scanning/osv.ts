@@ -1,6 +1,6 @@
 // zod/mini: the worker Lambda loads this module.
 import * as z from 'zod/mini';
-import { type Severity, cvss3BaseScore, severityOfLabel, severityOfScore } from './cvss.js';
+import { type Severity, cvss3BaseScore, cvss4BaseScore, severityOfLabel, severityOfScore } from './cvss.js';
 
 /**
  * The part of the OSV schema (ossf/osv-schema, osv.dev) that matching needs. Unknown fields are
@@ -78,9 +78,11 @@ export function parseOsv(json: unknown): OsvRecord {
 }
 
 function severityOf(entries: { type: string; score: string }[] | undefined, databaseSpecific: unknown): Pick<Advisory, 'severity' | 'score' | 'vector'> | null {
-  for (const entry of entries ?? []) {
-    if (entry.type === 'CVSS_V3') {
-      const score = cvss3BaseScore(entry.score);
+  // v3 first, the vector most advisories carry and scanners report; v4 where there is no v3.
+  for (const [type, scoreOf] of [['CVSS_V3', cvss3BaseScore], ['CVSS_V4', cvss4BaseScore]] as const) {
+    for (const entry of entries ?? []) {
+      if (entry.type !== type) continue;
+      const score = scoreOf(entry.score);
       if (score !== null) return { severity: severityOfScore(score), score, vector: entry.score };
     }
   }
@@ -102,8 +104,8 @@ function severityOf(entries: { type: string; score: string }[] | undefined, data
 }
 
 /**
- * One advisory per (ecosystem, package) the record affects. Severity: a CVSS v3 vector (base score
- * computed) of the affected entry, else of the record, else a `database_specific.severity` label,
+ * One advisory per (ecosystem, package) the record affects. Severity: a CVSS v3 vector, else a
+ * CVSS v4 vector (base score computed) of the affected entry, else of the record, else a `database_specific.severity` label,
  * else Unknown. A withdrawn record yields nothing.
  */
 export function advisoriesOf(record: OsvRecord): Advisory[] {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { cvss3BaseScore, severityOfScore } from '../../functions/scanning/cvss.js';
+import { cvss3BaseScore, cvss4BaseScore, severityOfScore } from '../../functions/scanning/cvss.js';
+import { advisoriesOf, parseOsv } from '../../functions/scanning/osv.js';
 
 describe('CVSS v3 base score', () => {
   // Scores as NVD publishes them for these vectors.
@@ -32,5 +33,43 @@ describe('CVSS v3 base score', () => {
     expect(severityOfScore(4.0)).toBe('Medium');
     expect(severityOfScore(3.9)).toBe('Low');
     expect(severityOfScore(0)).toBe('Negligible');
+  });
+});
+
+describe('CVSS v4.0 base score', () => {
+  // Scores FIRST's calculator gives these vectors.
+  test.each([
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 9.3],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H', 10],
+    ['CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 8.5],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N', 8.7],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N', 0],
+    // Threat metrics after the base ones do not change a base score.
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U', 9.3],
+  ])('%s → %s', (vector, score) => {
+    expect(cvss4BaseScore(vector)).toBe(score);
+  });
+
+  test.each([
+    'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N', // SA missing
+    'CVSS:4.0/AV:X/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N',
+    'CVSS:4.0/AV:N/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N',
+    'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+    'garbage',
+  ])('malformed or another version: %s → null', (vector) => expect(cvss4BaseScore(vector)).toBeNull());
+
+  test('an OSV record with only a CVSS v4 vector takes its severity from it; v3 wins when both are there', () => {
+    const record = (severity: { type: string; score: string }[]) =>
+      parseOsv({
+        id: 'GHSA-test-cvss-four',
+        modified: '2026-01-01T00:00:00Z',
+        severity,
+        affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.3.0' }] }] }],
+      });
+    const v4 = 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N';
+    const v3 = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L';
+    expect(advisoriesOf(record([{ type: 'CVSS_V4', score: v4 }]))[0]).toMatchObject({ severity: 'High', score: 8.7, vector: v4 });
+    expect(advisoriesOf(record([{ type: 'CVSS_V4', score: v4 }, { type: 'CVSS_V3', score: v3 }]))[0]).toMatchObject({ severity: 'Medium', score: 5.3, vector: v3 });
+    expect(advisoriesOf(record([{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N' }]))[0]).toMatchObject({ severity: 'Unknown' });
   });
 });
