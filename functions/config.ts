@@ -53,7 +53,7 @@ export const variables = {
     schema: z.optional(z.string().check(z.minLength(32))),
     doc: 'key sealing remote registry credentials (AES-256-GCM): base64 of 32 random bytes, or a secret of 32+ characters (hashed into a key); one machine without it keeps a generated key in the data dir',
   },
-  BERTH_REPLICATION_TARGETS: { schema: text(), doc: 'regions this one feeds, JSON `[{"region","url","password"}]` (set by the CDK app from the stage topology)' },
+  BERTH_REPLICATION_TARGETS: { schema: text(), doc: 'regions this one feeds, JSON `[{"region","url","password","bucket"}]` (set by the CDK app from the stage topology; `bucket`, optional, sends blobs bucket to bucket)' },
   BERTH_REPLICATION_INBOUND_PASSWORD: { schema: z.optional(z.string().check(z.minLength(16))), doc: 'password of the `replication` account the upstream region pushes with (set by the CDK app)' },
   BERTH_DISCOVERY_PREFIX: { schema: text(), doc: 'SSM parameter prefix where regions publish their endpoints (set by the CDK app)' },
   BERTH_TLS_CERT: { schema: text(), doc: 'PEM certificate file (chain) for HTTPS on the Node server; with BERTH_TLS_KEY' },

@@ -64,4 +64,25 @@ export interface BlobStore {
 
   /** Frees an upload and everything it stored. Aborting an unknown upload succeeds. */
   abortUpload(uploadId: string, state: UploadState): Promise<void>;
+
+  /**
+   * Copies a committed blob into another store of the same kind without moving the bytes through
+   * this process (S3 to S3, across regions), as blob `digest` there. True only when the copy is
+   * complete and its content was checked against `digest` on the way (S3's SHA-256 checksum);
+   * false when this store cannot (the caller then streams). Stores without it leave it out.
+   */
+  copyTo?(digest: string, target: BlobStoreLocation, size: number): Promise<boolean>;
+
+  /**
+   * The size of blob `digest` when its stored bytes are known, by the store's own checksum, to
+   * hash to `digest`, whoever wrote them; null when absent or not checkable. Lets a registry adopt
+   * bytes another region copied in (`copyTo`). Stores without checksums leave it out.
+   */
+  verifiedStat?(digest: string): Promise<{ size: number } | null>;
+}
+
+/** Where another store of the same kind keeps its blobs: another region's bucket. */
+export interface BlobStoreLocation {
+  bucket: string;
+  region: string;
 }

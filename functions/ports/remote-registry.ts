@@ -69,6 +69,12 @@ export interface RemoteRegistry {
    */
   mountBlob(repository: string, digest: string, from: string): Promise<boolean>;
 
+  /**
+   * Asks the registry to take in blob `digest` that is already in its storage (copied there
+   * server-side) and link it into `repository`: a mount without `from`. False when it declined.
+   */
+  adoptBlob?(repository: string, digest: string): Promise<boolean>;
+
   /** Streams the blob, or null when absent. The caller must read `body` to the end or abandon it. */
   getBlob(repository: string, digest: string): Promise<BlobContent | null>;
 

@@ -276,7 +276,13 @@ export class Uploads {
    * Without `from`, any repository the caller may pull from will do. False when nothing mountable
    * was found (the caller then opens an ordinary session, as the spec says).
    */
-  async mount(repository: string, digest: Digest, from: string | undefined, canPull: (repository: string) => Promise<boolean>): Promise<boolean> {
+  async mount(
+    repository: string,
+    digest: Digest,
+    from: string | undefined,
+    canPull: (repository: string) => Promise<boolean>,
+    mayAdopt = false,
+  ): Promise<boolean> {
     const candidates = from ? [from] : await this.links.repositoriesHolding(digest.value);
     for (const source of candidates) {
       if (!(await canPull(source))) continue;
@@ -286,7 +292,21 @@ export class Uploads {
       if (!record && !(await this.deps.blobs.stat(digest.value))) return false;
       return this.records.link(repository, digest.value, link.size, record);
     }
+    if (mayAdopt && this.deps.blobs.verifiedStat) return this.adopt(repository, digest.value);
     return false;
+  }
+
+  /**
+   * Links bytes that are in the blob store without having come through an upload here (another
+   * region copied them in server-side), once the store has checked them against the digest. A
+   * blob this registry already records is linked as a mount would link it.
+   */
+  private async adopt(repository: string, digest: string): Promise<boolean> {
+    const record = await this.records.current(digest);
+    const stored = await this.deps.blobs.verifiedStat!(digest);
+    if (!stored) return false;
+    if (record && record.size !== stored.size) return false;
+    return this.records.link(repository, digest, stored.size, record);
   }
 
   private async digestOf(session: UploadSession, algorithm: DigestAlgorithm): Promise<string> {

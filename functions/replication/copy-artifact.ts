@@ -32,8 +32,21 @@ export interface CopyContext {
    * needs it mounts it instead of uploading it again (cross-repository mount).
    */
   mountHints: Map<string, string>;
+  /**
+   * Puts blob `digest` into the destination without streaming it (S3 to S3 between two regions of
+   * one deployment, then adopted there); false when that could not be done. Absent when the two
+   * registries share no storage kind.
+   */
+  serverSideCopy?: (repository: string, digest: string, size: number) => Promise<boolean>;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Blobs from this size up go server-side when they can: a copy request and an adopting mount cost
+ * two round trips, which a small blob's upload (one request) does not beat, while a layer's bytes
+ * then never pass through the worker.
+ */
+export const serverSideCopyMinBytes = 1024 * 1024;
 
 export type CopyOutcome = 'copied' | 'up-to-date' | 'skipped';
 
@@ -142,6 +155,11 @@ async function copyBlob(ctx: CopyContext, fromRepo: string, toRepo: string, dige
     if (await ctx.destination.hasBlob(toRepo, digest)) return;
     const hint = ctx.mountHints.get(digest);
     if (hint && hint !== toRepo && (await ctx.destination.mountBlob(toRepo, digest, hint))) return;
+    if (ctx.serverSideCopy && size !== undefined && size >= serverSideCopyMinBytes && (await ctx.serverSideCopy(toRepo, digest, size))) {
+      ctx.log(`copied blob ${digest} (${size} bytes) server-side`);
+      ctx.mountHints.set(digest, toRepo);
+      return;
+    }
     const blob = await ctx.source.getBlob(fromRepo, digest);
     if (!blob) throw new RemoteRegistryError(`blob ${digest} is not in ${fromRepo} at the source`, false);
     if (size !== undefined && blob.size >= 0 && blob.size !== size) {

@@ -1,3 +1,4 @@
+import type { BlobStoreLocation } from '../ports/blob-store.js';
 import type { Item, Table } from '../ports/table.js';
 import { replicationKeys } from './keys.js';
 import { NamedRecords } from './named-records.js';
@@ -14,6 +15,11 @@ export interface RegistryRecord {
   insecure: boolean;
   description: string;
   credential: { type: 'basic' | 'robot'; accessKey: string; sealedSecret: string } | null;
+  /**
+   * Where the registry keeps its blobs, when it is another region of this deployment (written
+   * from the region topology, never through the API): blobs are then copied to it server-side.
+   */
+  storage?: BlobStoreLocation;
   createdAt: string;
   updatedAt: string;
 }
@@ -27,13 +33,15 @@ function toRecord(item: Item): RegistryRecord {
     insecure: item.insecure === true,
     description: (item.description as string) ?? '',
     credential: (item.credential as RegistryRecord['credential']) ?? null,
+    ...(item.storage ? { storage: item.storage as unknown as BlobStoreLocation } : {}),
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
 }
 
 function toItem(record: RegistryRecord): Item {
-  return { ...replicationKeys.registry(record.id), ...record };
+  const { storage, ...rest } = record;
+  return { ...replicationKeys.registry(record.id), ...rest, ...(storage ? { storage: { bucket: storage.bucket, region: storage.region } } : {}) };
 }
 
 const layout = {

@@ -91,6 +91,21 @@ export class Replicator {
     return this.connectWith(record, credential);
   }
 
+  /**
+   * Pushing from here to another region of this deployment whose storage the topology names: the
+   * blob is copied bucket to bucket by S3, then the destination adopts it (a mount without
+   * `from`, which it grants after checking S3's checksum of the copy). Undefined when either side
+   * cannot.
+   */
+  private async serverSideCopier(destRegistryId: number | null, destination: RemoteRegistry): Promise<CopyContext['serverSideCopy']> {
+    const blobs = this.deps.blobs;
+    if (destRegistryId === null || !blobs.copyTo || !destination.adoptBlob) return undefined;
+    const storage = (await this.registries.get(destRegistryId))?.storage;
+    if (!storage) return undefined;
+    return async (repository, digest, size) =>
+      (await blobs.copyTo!(digest, storage, size)) && (await destination.adoptBlob!(repository, digest));
+  }
+
   /** A client for a registry not (or not yet) stored: ping before create. */
   connectWith(target: Pick<RegistryRecord, 'url' | 'insecure'>, credential: { username: string; password: string } | null): RemoteRegistry {
     return (this.options.connect ?? connectRecord)(target, credential);
@@ -255,6 +270,7 @@ export class Replicator {
     try {
       const source = await this.endpoint(policy.srcRegistryId);
       const destination = await this.endpoint(policy.destRegistryId);
+      const serverSideCopy = policy.srcRegistryId === null ? await this.serverSideCopier(policy.destRegistryId, destination) : undefined;
       const ctx: CopyContext = {
         source,
         destination,
@@ -264,6 +280,7 @@ export class Replicator {
         log,
         checkStopped,
         mountHints: this.mountHints,
+        ...(serverSideCopy ? { serverSideCopy } : {}),
       };
       if (task.operation === 'deletion') {
         for (const reference of task.references) await deleteArtifact(ctx, { repository: task.dstResource, reference });

@@ -15,6 +15,8 @@ export interface TopologyTarget {
   region: string;
   url: string;
   password: string;
+  /** The region's blob bucket: blobs then go bucket to bucket (S3 copies), not through the worker. */
+  bucket?: string;
 }
 
 /** What the deployment says about this region's place in the stage's topology. */
@@ -30,12 +32,13 @@ const targetsSchema = z.array(
     region: z.string().check(z.minLength(1)),
     url: z.url(),
     password: z.string().check(z.minLength(16)),
+    bucket: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/))),
   }),
 );
 
 /**
  * Reads the topology the CDK app sets: BERTH_REPLICATION_TARGETS (JSON
- * `[{"region","url","password"}]`, the passwords resolved by CloudFormation at deploy time) and
+ * `[{"region","url","password","bucket"}]`, the bucket optional, the passwords resolved by CloudFormation at deploy time) and
  * BERTH_REPLICATION_INBOUND_PASSWORD. Undefined when the region is in no topology; throws
  * ConfigError naming the variable when the targets do not parse.
  */
@@ -100,12 +103,25 @@ export async function ensureTopologyPolicies(replicator: Replicator, targets: re
   for (const target of targets) {
     const name = `region-${target.region}`;
     const credential = { type: 'basic' as const, accessKey: inboundUsername, sealedSecret: await box.seal(target.password) };
+    const storage = target.bucket ? { bucket: target.bucket, region: target.region } : undefined;
     let registry = registries.find((r) => r.name === name) ?? null;
     if (!registry) {
-      registry = await replicator.registries.create({ name, type: 'harbor', url: target.url, insecure: target.url.startsWith('http:'), description: `the ${target.region} region of this stage`, credential });
+      registry = await replicator.registries.create({
+        name,
+        type: 'harbor',
+        url: target.url,
+        insecure: target.url.startsWith('http:'),
+        description: `the ${target.region} region of this stage`,
+        credential,
+        ...(storage ? { storage } : {}),
+      });
     } else {
       const current = registry.credential ? await box.open(registry.credential.sealedSecret).catch(() => null) : null;
-      if (registry.url !== target.url || current !== target.password) registry = await replicator.registries.update(registry, { url: target.url, insecure: target.url.startsWith('http:'), credential });
+      const sameStorage = registry.storage?.bucket === storage?.bucket && registry.storage?.region === storage?.region;
+      if (registry.url !== target.url || current !== target.password || !sameStorage) {
+        const { storage: _old, ...kept } = registry;
+        registry = await replicator.registries.update(kept, { url: target.url, insecure: target.url.startsWith('http:'), credential, ...(storage ? { storage } : {}) });
+      }
     }
     if (!registry) throw new Error(`could not record the registry of region ${target.region}`);
     if (await replicator.policies.getByName(name)) continue;

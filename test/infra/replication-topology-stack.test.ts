@@ -47,10 +47,33 @@ describe('a stage with a region topology', () => {
     for (const env of [api, worker, long]) {
       const targets = JSON.stringify(env![replicationEnvNames.targets]);
       expect(targets).toContain('https://ap-southeast-2.registry.example.com');
-      expect(targets).toContain(`{{resolve:secretsmanager:${inboundSecretName('prod', 'ap-southeast-2')}:SecretString:::}}`);
+      expect(targets).toContain(`{{resolve:secretsmanager:${inboundSecretName('prod', 'ap-southeast-2')}:SecretString:password::}}`);
+      expect(targets).toContain(`{{resolve:secretsmanager:${inboundSecretName('prod', 'ap-southeast-2')}:SecretString:bucket::}}`);
       expect(env![replicationEnvNames.key]).toBeDefined();
     }
     for (const env of functionsEnv('ap-southeast-2')) expect(env[replicationEnvNames.targets]).toBeUndefined();
+  });
+
+  test('the fed region puts its blob bucket beside the password; the feeding long-job worker may copy into it, and only its blobs', () => {
+    const secret = Object.values(templates(stage).get('Api-ap-southeast-2')!.findResources('AWS::SecretsManager::Secret', { Properties: { Name: inboundSecretName('prod', 'ap-southeast-2') } }))[0]!;
+    const generate = secret.Properties.GenerateSecretString as { GenerateStringKey: string; SecretStringTemplate: unknown };
+    expect(generate.GenerateStringKey).toBe('password');
+    expect(JSON.stringify(generate.SecretStringTemplate)).toContain('bucket');
+    const eu = templates(stage).get('Api-eu-west-1')!;
+    const policies = Object.values(eu.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('s3:x-amz-copy-source'));
+    expect(policies).toHaveLength(1);
+    const document = policies[0]!.Properties.PolicyDocument as { Statement: { Action: string; Resource: unknown; Condition: Record<string, Record<string, unknown>> }[] };
+    expect(document.Statement).toHaveLength(1);
+    const [grant] = document.Statement;
+    expect(grant!.Action).toBe('s3:PutObject');
+    expect(JSON.stringify(grant!.Resource)).toContain(':s3:::*/blobs/*');
+    expect(Object.keys(grant!.Condition.StringEquals!)).toEqual(['s3:ResourceAccount']);
+    // Only copies of eu-west-1's own blobs: its own bucket, imported from its stateful stack.
+    expect(JSON.stringify(grant!.Condition.StringLike!['s3:x-amz-copy-source'])).toMatch(/Fn::ImportValue|Ref/);
+    expect(JSON.stringify(grant!.Condition.StringLike!['s3:x-amz-copy-source'])).toContain('/blobs/*');
+    const roles = JSON.stringify(policies[0]!.Properties.Roles);
+    const longWorker = Object.entries(eu.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Berth long jobs worker') } }))[0]![1];
+    expect(roles).toContain(JSON.stringify((longWorker.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]));
   });
 
   test('a region deploys after the region it feeds, whose secret replica it reads', () => {

@@ -14,7 +14,7 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { BlobStore, ByteRange, UploadState } from '../../ports/blob-store.js';
+import type { BlobStore, BlobStoreLocation, ByteRange, UploadState } from '../../ports/blob-store.js';
 import { bucketDefinition } from './resource-definitions.js';
 
 const MiB = 1024 * 1024;
@@ -28,6 +28,16 @@ export interface S3BlobStoreOptions {
   partSize?: number;
   /** Segments written to S3 at once while a body streams in (memory: this many × partSize). */
   concurrency?: number;
+  /** A client for another region's bucket (`copyTo`); absent, blobs are never copied server-side. */
+  clientFor?: (region: string) => S3Client;
+}
+
+/** CopyObject copies at most 5 GiB in one request; larger blobs stream instead. */
+const maximumCopyBytes = 5 * 1024 * MiB;
+
+/** The SHA-256 of a `sha256:<hex>` digest as S3 writes checksums (base64); null for other algorithms. */
+function sha256Checksum(digest: string): string | null {
+  return digest.startsWith('sha256:') ? Buffer.from(digest.slice('sha256:'.length), 'hex').toString('base64') : null;
 }
 
 /** The adapter's part of an UploadState, decoded. */
@@ -89,6 +99,45 @@ export class S3BlobStore implements BlobStore {
   ) {
     this.partSize = Math.max(options.partSize ?? 8 * MiB, minimumPartSize);
     this.concurrency = Math.max(options.concurrency ?? 4, 1);
+    this.clientFor = options.clientFor;
+  }
+
+  private readonly clientFor: ((region: string) => S3Client) | undefined;
+
+  /**
+   * One CopyObject, sent to the target's region, with S3 computing the copy's SHA-256: the bytes
+   * never leave S3, and the copy counts only when that checksum is the digest's (a copy that does
+   * not match is never adopted at the target, whose next upload of that digest replaces it).
+   * Blobs over 5 GiB, other digest algorithms, and any refusal
+   * (permissions, a bucket that does not exist) answer false: the caller streams instead.
+   */
+  async copyTo(digest: string, target: BlobStoreLocation, size: number): Promise<boolean> {
+    const expected = sha256Checksum(digest);
+    if (!this.clientFor || !expected || size > maximumCopyBytes) return false;
+    const client = this.clientFor(target.region);
+    const key = blobKey(digest);
+    let copied: string | undefined;
+    try {
+      const result = await client.send(
+        new CopyObjectCommand({ Bucket: target.bucket, Key: key, CopySource: `${this.bucket}/${key}`, ChecksumAlgorithm: 'SHA256', ContentType: contentType }),
+      );
+      copied = result.CopyObjectResult?.ChecksumSHA256;
+    } catch {
+      return false;
+    }
+    return copied === expected;
+  }
+
+  async verifiedStat(digest: string): Promise<{ size: number } | null> {
+    const expected = sha256Checksum(digest);
+    if (!expected) return null;
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: blobKey(digest), ChecksumMode: 'ENABLED' }));
+      return head.ChecksumSHA256 === expected ? { size: head.ContentLength ?? 0 } : null;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
   }
 
   async stat(digest: string): Promise<{ size: number } | null> {

@@ -271,7 +271,14 @@ export class HttpRemoteRegistry implements RemoteRegistry {
 
   async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
     const scope = `${HttpRemoteRegistry.scope(repository, 'pull,push')} ${HttpRemoteRegistry.scope(from, 'pull')}`;
-    const query = new URLSearchParams({ mount: digest, from });
+    return this.mountQuery(repository, digest, new URLSearchParams({ mount: digest, from }), scope);
+  }
+
+  async adoptBlob(repository: string, digest: string): Promise<boolean> {
+    return this.mountQuery(repository, digest, new URLSearchParams({ mount: digest }), HttpRemoteRegistry.scope(repository, 'pull,push'));
+  }
+
+  private async mountQuery(repository: string, digest: string, query: URLSearchParams, scope: string): Promise<boolean> {
     const response = await this.send('POST', `/v2/${repository}/blobs/uploads/?${query}`, scope);
     await response.body?.cancel();
     if (response.status === 201) return true;

@@ -4,7 +4,7 @@ import { requireDigest } from '../../core/digest.js';
 import { OciError } from '../../core/errors.js';
 import { isValidName } from '../../core/reference.js';
 import { signUploadToken, verifyUploadToken } from '../../core/upload-token.js';
-import { anonymous, credentialOf } from '../../identity/principal.js';
+import { anonymous, credentialOf, isSysadmin } from '../../identity/principal.js';
 import { rangeHeader, type ChunkRange, type UploadSession } from '../../registry/uploads.js';
 import { bodyOf, contentLengthOf, paramOf, repositoryOf } from './http.js';
 
@@ -97,7 +97,12 @@ export async function startUpload(c: Context<AppEnv>): Promise<Response> {
     const digest = requireDigest(mount);
     const from = c.req.query('from');
     const canPull = c.get('canPull') ?? (async () => true);
-    if ((from === undefined || isValidName(from)) && (await uploads.mount(repository, digest, from, canPull))) {
+    // Bytes another region copied into storage (replication, `BlobStore.copyTo`) are taken in by a
+    // system admin's mount without `from` (the account a region's upstream pushes with is one), or
+    // by anyone on an open registry: the store checks them against the digest first.
+    const principal = c.get('principal');
+    const mayAdopt = from === undefined && (c.get('deps').identity === undefined || (principal !== undefined && isSysadmin(principal)));
+    if ((from === undefined || isValidName(from)) && (await uploads.mount(repository, digest, from, canPull, mayAdopt))) {
       return blobCreated(repository, digest.value);
     }
   }
