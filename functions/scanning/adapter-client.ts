@@ -1,4 +1,4 @@
-import { ScanError } from './layer-reader.js';
+import { ScanError } from './scan-common.js';
 import { type VulnerabilityReport, vulnerabilityReportType } from './report.js';
 import type { ScannerRegistration } from './scanner-registry.js';
 

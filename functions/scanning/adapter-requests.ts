@@ -1,12 +1,11 @@
 import type { AppDeps } from '../app-env.js';
 import { pruneChunks, putChunks, readChunks } from './chunked.js';
-import { scanArtifact } from './image-scan.js';
 import { remoteSource } from './image-source.js';
 import type { Inventory } from './inventory.js';
 import type { ScanRequest } from './adapter-client.js';
 import type { ScanRequestJob } from './jobs.js';
 import { scanKeys } from './keys.js';
-import { ScanError } from './layer-reader.js';
+import { ScanError } from './scan-common.js';
 import type { VulnerabilityReport } from './report.js';
 import type { ScanService } from './scan-service.js';
 
@@ -61,6 +60,7 @@ export class AdapterRequests {
     await this.put({ ...state, status: 'Running' });
     const { registry, artifact } = state.request;
     try {
+      const { scanArtifact } = await import('./image-scan.js');
       const inventory = await scanArtifact(remoteSource(registry.url, artifact.repository, registry.authorization), artifact.digest, this.service.options.limits);
       const report = await this.service.reportOf(artifact.repository, artifact.digest, inventory);
       const pk = scanKeys.request(state.id);

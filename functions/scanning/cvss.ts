@@ -4,9 +4,20 @@
  * Critical 9.0-10.0). v3.0 vectors use the same formula; v3.1 only changed the rounding helper,
  * which is what is used here for both (v3.0's plain ceiling can differ by 0.1 in rare cases).
  * CVSS v4.0 scores come from FIRST's lookup table of macro vectors and its interpolation, not a
- * formula: metaeffekt's calculator (ae-cvss-calculator) computes them.
+ * formula: metaeffekt's calculator (ae-cvss-calculator) computes them. It is loaded by the code
+ * that scores (`cvss4Ready`, awaited by the vulnerability data import), not by every process
+ * that merely imports this module: the registry server never needs it at rest.
  */
-import cvssCalculator from 'ae-cvss-calculator';
+type Calculator = typeof import('ae-cvss-calculator');
+let calculator: Calculator | undefined;
+
+/** Loads the CVSS v4 calculator, once; await it before `cvss4BaseScore`. */
+export async function cvss4Ready(): Promise<void> {
+  if (calculator) return;
+  // A CommonJS package: Node's ES module loader offers it as the default export only.
+  const loaded = await import('ae-cvss-calculator');
+  calculator = (loaded as Calculator & { default?: Calculator }).default ?? loaded;
+}
 
 const weights = {
   AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
@@ -75,7 +86,7 @@ const cvss4Metrics = {
 } as const;
 
 /**
- * The base score (CVSS-B) of a `CVSS:4.0/...` vector: its eleven base metrics, each once and with
+ * The base score (CVSS-B) of a `CVSS:4.0/...` vector (after `cvss4Ready()`): its eleven base metrics, each once and with
  * an allowed value (threat, environmental and supplemental metrics may follow and are left out of
  * a base score); null when malformed.
  */
@@ -94,8 +105,9 @@ export function cvss4BaseScore(vector: string): number | null {
     if (value === undefined || value.length !== 1 || !allowed.includes(value)) return null;
     base.push(`${name}:${value}`);
   }
+  if (!calculator) throw new Error('cvss4BaseScore called before cvss4Ready()');
   try {
-    const score = new cvssCalculator.Cvss4P0(`CVSS:4.0/${base.join('/')}`).calculateScores().base;
+    const score = new calculator.Cvss4P0(`CVSS:4.0/${base.join('/')}`).calculateScores().base;
     return typeof score === 'number' && score >= 0 && score <= 10 ? score : null;
   } catch {
     return null;

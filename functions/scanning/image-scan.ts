@@ -1,10 +1,12 @@
 import { ImageFiles, isWantedPath } from './image-files.js';
 import type { ImageSource } from './image-source.js';
 import { type Inventory, inventoryOf } from './inventory.js';
-import { type LayerLimits, type ReadBudget, ScanError, defaultLayerLimits, readLayer } from './layer-reader.js';
+import { type ReadBudget, readLayer } from './layer-reader.js';
+import { type LayerLimits, ScanError, defaultLayerLimits, isScannable } from './scan-common.js';
+
+export { isScannable } from './scan-common.js';
 
 const indexTypes = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const imageConfigTypes = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 
 interface Descriptor {
   mediaType?: string;
@@ -12,12 +14,6 @@ interface Descriptor {
   size?: number;
   platform?: { os?: string; architecture?: string; variant?: string };
   urls?: string[];
-}
-
-/** Whether an artifact is something a scan can read (an image or an index of images). */
-export function isScannable(manifest: { mediaType?: string; config?: { mediaType?: string }; manifests?: unknown[] }): boolean {
-  if (Array.isArray(manifest.manifests)) return true;
-  return imageConfigTypes.has(manifest.config?.mediaType ?? '');
 }
 
 function parse(bytes: Uint8Array, digest: string): { mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] } {

@@ -1,7 +1,7 @@
 import type { AppDeps } from '../app-env.js';
 import { parseDigest } from '../core/digest.js';
 import { Manifests } from '../registry/manifests.js';
-import { ScanError } from './layer-reader.js';
+import { ScanError } from './scan-common.js';
 
 /** Where a scan reads an image from: this registry's own stores, or a remote registry over HTTP. */
 export interface ImageSource {

@@ -2,30 +2,9 @@ import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import tar from 'tar-stream';
+import { type LayerLimits, ScanError, defaultLayerLimits } from './scan-common.js';
 
-/** A scan that cannot go on: bad input, limits exceeded. Its message is shown to users as is. */
-export class ScanError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScanError';
-  }
-}
-
-/** Limits that keep a scan's memory and time bounded whatever an image holds. */
-export interface LayerLimits {
-  /** Largest single file read into memory. */
-  maxFileBytes: number;
-  /** All files of one image kept in memory together. */
-  maxTotalBytes: number;
-  /** Tar entries of one image (a tar bomb of millions of empty files ends here). */
-  maxEntries: number;
-}
-
-export const defaultLayerLimits: LayerLimits = {
-  maxFileBytes: 64 * 1024 * 1024,
-  maxTotalBytes: 256 * 1024 * 1024,
-  maxEntries: 2_000_000,
-};
+export { type LayerLimits, ScanError, defaultLayerLimits } from './scan-common.js';
 
 /** One entry of a layer that the scanner wants (or a whiteout, which removes lower entries). */
 export type LayerEntry =

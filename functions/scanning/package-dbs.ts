@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { ScanError } from './layer-reader.js';
+import { ScanError } from './scan-common.js';
 
 /** One installed package as a scan found it. */
 export interface InstalledPackage {

@@ -4,11 +4,10 @@ import { projectOf } from '../identity/stores/project-store.js';
 import { Manifests } from '../registry/manifests.js';
 import { type ScanRequest, scanWithAdapter } from './adapter-client.js';
 import { AllowlistStore } from './allowlist.js';
-import { scanArtifact, isScannable } from './image-scan.js';
 import { localSource } from './image-source.js';
 import type { Inventory } from './inventory.js';
 import type { ScanJob } from './jobs.js';
-import { type LayerLimits, ScanError, defaultLayerLimits } from './layer-reader.js';
+import { type LayerLimits, ScanError, defaultLayerLimits, isScannable } from './scan-common.js';
 import { gateSummaryOf } from './policy.js';
 import { allowedIds } from './allowlist.js';
 import { ArtifactSummaries } from '../registry/artifact-summaries.js';
@@ -168,6 +167,8 @@ export class ScanService {
       let inventory: Inventory | null = null;
       const meta = await this.db.meta();
       if (scanner.uuid === builtinUuid) {
+        // The layer reader (and its tar library) loads with the first scan, not with the registry.
+        const { scanArtifact } = await import('./image-scan.js');
         inventory = await scanArtifact(localSource(this.deps, job.repository), job.digest, this.options.limits);
         report = await this.reportOf(job.repository, job.digest, inventory);
       } else {

@@ -14,7 +14,6 @@ import { keys } from '../registry/keys.js';
 import { Manifests } from '../registry/manifests.js';
 import { ScheduleStore } from '../schedules/schedule-store.js';
 import { AdapterRequests } from './adapter-requests.js';
-import { osvDocuments } from './osv-archive.js';
 import { policyKeys, vulnerabilityViolation } from './policy.js';
 import { ScanService, type ScanningOptions, scanningName } from './scan-service.js';
 
@@ -85,6 +84,8 @@ async function refreshVulnDb(service: ScanService, urls: string[]): Promise<bool
     }
     const archiveDigest = `sha256:${digest.digest('hex')}`;
     if ((await service.db.meta())?.archiveDigest === archiveDigest) return false;
+    // The zip reader is loaded by the refresh that needs it, not by every process at start.
+    const { osvDocuments } = await import('./osv-archive.js');
     let loaded = 0;
     for (const [n, file] of files.entries()) {
       const result = await service.db.import(osvDocuments(file), urls[n]!, archiveDigest);

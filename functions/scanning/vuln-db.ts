@@ -1,5 +1,6 @@
 import type { Item, Table, WriteOp } from '../ports/table.js';
 import { scanKeys } from './keys.js';
+import { cvss4Ready } from './cvss.js';
 import { type Advisory, advisoriesOf, parseOsv } from './osv.js';
 
 export interface VulnDbMeta {
@@ -48,6 +49,7 @@ export class VulnDb {
    * stored reports stale and a rescan re-match them.
    */
   async import(documents: AsyncIterable<{ name: string; text: string }>, source: string, archiveDigest?: string): Promise<ImportResult> {
+    await cvss4Ready();
     const result: ImportResult = { records: 0, advisories: 0, skipped: [] };
     let batch: WriteOp[] = [];
     const flush = async () => {

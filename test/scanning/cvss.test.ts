@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest';
-import { cvss3BaseScore, cvss4BaseScore, severityOfScore } from '../../functions/scanning/cvss.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { cvss3BaseScore, cvss4BaseScore, cvss4Ready, severityOfScore } from '../../functions/scanning/cvss.js';
 import { advisoriesOf, parseOsv } from '../../functions/scanning/osv.js';
 
 describe('CVSS v3 base score', () => {
@@ -37,6 +37,8 @@ describe('CVSS v3 base score', () => {
 });
 
 describe('CVSS v4.0 base score', () => {
+  beforeAll(cvss4Ready);
+
   // Scores FIRST's calculator gives these vectors.
   test.each([
     ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 9.3],
