@@ -6,6 +6,7 @@ import type { Principal } from './principal.js';
 import type { AuthConfig, ConfigStore } from './stores/config-store.js';
 import { type RobotStore, isRobotUsable, robotPrefix } from './stores/robot-store.js';
 import type { User, UserStore } from './stores/user-store.js';
+import { VerifiedPasswords } from './verified-passwords.js';
 
 /** Too many failed logins for this name or from this address; try again after `retryAfterSeconds`. */
 export class LoginThrottledError extends Error {
@@ -33,6 +34,9 @@ export class Authenticator {
     private readonly budget: HashBudget,
     private readonly now: () => Date,
     private readonly directory: DirectoryFactory = ldapDirectory,
+    /** The password check itself (scrypt); replaceable so a test can count the checks. */
+    private readonly verify: (password: string, encoded: string) => Promise<boolean> = verifyPassword,
+    private readonly verified: VerifiedPasswords = new VerifiedPasswords(now),
   ) {}
 
   /**
@@ -71,7 +75,12 @@ export class Authenticator {
     }
     const user = await this.users.get(login);
     if (user && user.source === 'db') {
-      return user.passwordHash !== null && (await verifyPassword(password, user.passwordHash)) ? { kind: 'user', user } : null;
+      const { passwordHash } = user;
+      if (passwordHash === null) return null;
+      if (this.verified.has(login, password, passwordHash)) return { kind: 'user', user };
+      if (!(await this.verify(password, passwordHash))) return null;
+      this.verified.remember(login, password, passwordHash);
+      return { kind: 'user', user };
     }
     const config = await this.config.get();
     if (config.auth_mode === 'ldap_auth') {
