@@ -1,3 +1,4 @@
+import { nextRun } from '../../functions/schedules/schedule-store.js';
 import { topologyProblems, type ReplicationTopologyConfig } from './replication-topology.js';
 
 /**
@@ -36,6 +37,18 @@ export interface StageConfig {
    * regions share nothing. Needs `domain`: each region's registry URL must be known at synth.
    */
   readonly replication?: ReplicationTopologyConfig;
+  /** Vulnerability data for the built-in scanner (docs/scanning.md); without it, none is fetched. */
+  readonly scanning?: ScanningStageConfig;
+}
+
+export interface ScanningStageConfig {
+  /**
+   * OSV export zips the workers fetch on a schedule (HTTPS), e.g.
+   * `https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip`.
+   */
+  readonly vulnDbUrls: readonly string[];
+  /** When they are fetched (six-field cron, UTC); the default is every six hours. */
+  readonly vulnDbRefreshCron?: string;
 }
 
 /**
@@ -144,6 +157,20 @@ export function validateStageConfig(config: StageConfig): StageConfig {
   }
   if (config.domain && !/^Z[A-Z0-9]{1,31}$/.test(config.domain.hostedZoneId)) {
     problems.push(`domain.hostedZoneId "${config.domain.hostedZoneId}" is not a Route 53 zone id`);
+  }
+  if (config.scanning) {
+    const { vulnDbUrls, vulnDbRefreshCron } = config.scanning;
+    if (vulnDbUrls.length === 0) problems.push('scanning.vulnDbUrls must list at least one OSV export URL');
+    for (const url of vulnDbUrls) {
+      if (!URL.canParse(url) || new URL(url).protocol !== 'https:' || url.includes(',')) problems.push(`scanning.vulnDbUrls: "${url}" is not an https URL`);
+    }
+    if (vulnDbRefreshCron !== undefined) {
+      try {
+        nextRun(vulnDbRefreshCron, new Date());
+      } catch (error) {
+        problems.push(`scanning.vulnDbRefreshCron: ${(error as Error).message}`);
+      }
+    }
   }
   if (config.replication) {
     if (!config.domain) problems.push('replication needs domain: regions reach each other at <region>.<zoneName>');

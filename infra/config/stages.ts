@@ -70,6 +70,10 @@ export const stages: readonly StageConfig[] = [
     workers: { maxConcurrency: 20 },
     // Pushes go to eu-west-1; us-east-1 is a replica fed by an event-based policy.
     replication: { primary: 'eu-west-1' },
+    // osv.dev's per-ecosystem exports: the distributions and language ecosystems the scanner reads.
+    scanning: {
+      vulnDbUrls: ['Debian', 'Alpine', 'Ubuntu', 'npm'].map((ecosystem) => `https://osv-vulnerabilities.storage.googleapis.com/${ecosystem}/all.zip`),
+    },
     logRetentionDays: 90,
     accessLogExpirationDays: 365,
   }),

@@ -43,6 +43,9 @@ export const envNames = {
   adminPassword: variableNames.BERTH_ADMIN_PASSWORD,
   service: variableNames.BERTH_SERVICE,
   tokenRealm: variableNames.BERTH_TOKEN_REALM,
+  vulnDbUrl: variableNames.BERTH_VULNDB_URL,
+  vulnDbRefreshCron: variableNames.BERTH_VULNDB_REFRESH_CRON,
+  scanningRegistryUrl: variableNames.BERTH_SCANNING_REGISTRY_URL,
   trustedProxyHops: variableNames.BERTH_TRUSTED_PROXY_HOPS,
 } as const;
 
@@ -181,6 +184,18 @@ export class ApiStack extends Stack {
       domain,
     });
 
+    // Scans and vulnerability data refreshes run on the workers: the OSV exports to fetch, and the
+    // URL external scanner adapters pull artifacts from (this region's registry as clients reach it).
+    const scanningEnv: Record<string, string> = {
+      [envNames.scanningRegistryUrl]: this.api.url,
+      ...(config.scanning
+        ? {
+            [envNames.vulnDbUrl]: config.scanning.vulnDbUrls.join(','),
+            ...(config.scanning.vulnDbRefreshCron ? { [envNames.vulnDbRefreshCron]: config.scanning.vulnDbRefreshCron } : {}),
+          }
+        : {}),
+    };
+
     this.worker = new QueueWorker(this, 'JobsWorker', {
       entry: props.entryPoints.worker,
       queue,
@@ -189,6 +204,7 @@ export class ApiStack extends Stack {
       environment: {
         ...dataEnv,
         ...peerEnv,
+        ...scanningEnv,
         POWERTOOLS_SERVICE_NAME: 'berth-worker',
       },
       logRetentionDays: config.logRetentionDays,
@@ -207,6 +223,7 @@ export class ApiStack extends Stack {
       environment: {
         ...dataEnv,
         ...peerEnv,
+        ...scanningEnv,
         POWERTOOLS_SERVICE_NAME: 'berth-long-worker',
       },
       logRetentionDays: config.logRetentionDays,
