@@ -155,10 +155,13 @@ async function copyBlob(ctx: CopyContext, fromRepo: string, toRepo: string, dige
     if (await ctx.destination.hasBlob(toRepo, digest)) return;
     const hint = ctx.mountHints.get(digest);
     if (hint && hint !== toRepo && (await ctx.destination.mountBlob(toRepo, digest, hint))) return;
-    if (ctx.serverSideCopy && size !== undefined && size >= serverSideCopyMinBytes && (await ctx.serverSideCopy(toRepo, digest, size))) {
-      ctx.log(`copied blob ${digest} (${size} bytes) server-side`);
-      ctx.mountHints.set(digest, toRepo);
-      return;
+    if (ctx.serverSideCopy && size !== undefined && size >= serverSideCopyMinBytes) {
+      if (await ctx.serverSideCopy(toRepo, digest, size)) {
+        ctx.log(`copied blob ${digest} (${size} bytes) server-side`);
+        ctx.mountHints.set(digest, toRepo);
+        return;
+      }
+      ctx.log(`blob ${digest} (${size} bytes) could not be copied server-side (refused by S3 or by the destination); streaming it`);
     }
     const blob = await ctx.source.getBlob(fromRepo, digest);
     if (!blob) throw new RemoteRegistryError(`blob ${digest} is not in ${fromRepo} at the source`, false);

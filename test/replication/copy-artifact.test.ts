@@ -92,6 +92,25 @@ describe('copy engine, Berth → Berth with token auth at the destination', () =
     expect((await ctxDestination().headManifest('mirror/shared-b', 'v1'))?.digest).toBe(image.digest);
   });
 
+  test('a server-side copy that cannot be made falls back to streaming, and the task log says so', async () => {
+    const local = localOf(source.deps);
+    const image = await pushImage(local, 'apps/big', 'v1', { layers: 1, layerBytes: 2 * 1024 * 1024 });
+    const layer = (JSON.parse(Buffer.from(image.bytes).toString()) as { layers: { digest: string; size: number }[] }).layers[0]!;
+    const asked: string[] = [];
+    const ctx = context({
+      serverSideCopy: async (_repository, digest) => {
+        asked.push(digest);
+        return false;
+      },
+    });
+    expect(await copyArtifact(ctx, { repository: 'apps/big', reference: 'v1' }, { repository: 'mirror/big', tag: 'v1' })).toBe('copied');
+    // Only the layer is worth a server-side copy (1 MiB and up); the small config is uploaded.
+    expect(asked).toEqual([layer.digest]);
+    expect(ctx.lines).toContain(`blob ${layer.digest} (${layer.size} bytes) could not be copied server-side (refused by S3 or by the destination); streaming it`);
+    expect((await ctx.destination.headManifest('mirror/big', 'v1'))?.digest).toBe(image.digest);
+    expect(await ctx.destination.hasBlob('mirror/big', layer.digest)).toBe(true);
+  });
+
   test('wrong credentials fail with a 401 that says so, and nothing is written', async () => {
     const local = localOf(source.deps);
     await pushImage(local, 'apps/denied', 'v1');
