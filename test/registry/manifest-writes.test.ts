@@ -37,8 +37,17 @@ class GatedTable implements Table {
   delete(key: Key, condition?: Condition): Promise<void> {
     return this.inner.delete(key, condition);
   }
+  /**
+   * One transaction at a time. DynamoDB applies conflicting transactions atomically, one after the
+   * other; moto_server does not (its threads check conditions and apply writes interleaved, and a
+   * failed transaction's rollback can undo another's), so the race is forced at the reads, where
+   * the code under test is, and the writes meet the table in turn, as they do on DynamoDB.
+   */
+  private writing: Promise<unknown> = Promise.resolve();
   transact(ops: WriteOp[]): Promise<void> {
-    return this.inner.transact(ops);
+    const turn = this.writing.then(() => this.inner.transact(ops));
+    this.writing = turn.catch(() => undefined);
+    return turn;
   }
   query(pk: string, options?: QueryOptions): Promise<Item[]> {
     return this.inner.query(pk, options);
