@@ -6,6 +6,7 @@ import type { Identity } from '../identity/identity.js';
 import { hashPassword } from '../identity/passwords.js';
 import { partitions } from '../table-layout.js';
 import type { Replicator } from './replicator.js';
+import type { SecretBox } from './secret-box.js';
 
 /** The account a region's upstream logs in with to push what it replicates. */
 export const inboundUsername = 'replication';
@@ -99,45 +100,54 @@ export async function ensureInboundAccount(deps: AppDeps, identity: Identity, pa
 export async function ensureTopologyPolicies(replicator: Replicator, targets: readonly TopologyTarget[]): Promise<void> {
   const box = replicator.secretBox;
   if (!box) throw new Error('the region topology needs BERTH_REPLICATION_KEY to seal its credentials');
-  const registries = await replicator.registries.list();
   for (const target of targets) {
-    const name = `region-${target.region}`;
-    const credential = { type: 'basic' as const, accessKey: inboundUsername, sealedSecret: await box.seal(target.password) };
-    const storage = target.bucket ? { bucket: target.bucket, region: target.region } : undefined;
-    let registry = registries.find((r) => r.name === name) ?? null;
-    if (!registry) {
-      registry = await replicator.registries.create({
-        name,
-        type: 'harbor',
-        url: target.url,
-        insecure: target.url.startsWith('http:'),
-        description: `the ${target.region} region of this stage`,
-        credential,
-        ...(storage ? { storage } : {}),
-      });
-    } else {
-      const current = registry.credential ? await box.open(registry.credential.sealedSecret).catch(() => null) : null;
-      const sameStorage = registry.storage?.bucket === storage?.bucket && registry.storage?.region === storage?.region;
-      if (registry.url !== target.url || current !== target.password || !sameStorage) {
-        const { storage: _old, ...kept } = registry;
-        registry = await replicator.registries.update(kept, { url: target.url, insecure: target.url.startsWith('http:'), credential, ...(storage ? { storage } : {}) });
-      }
+    // The API and the worker both apply the topology when they start: a write that loses to the
+    // other's reads again and finds the record in line (or brings it in line).
+    for (let attempt = 1; !(await ensureTarget(replicator, box, target)); attempt++) {
+      if (attempt === 5) throw new Error(`could not record the registry and policy of region ${target.region}`);
     }
-    if (!registry) throw new Error(`could not record the registry of region ${target.region}`);
-    if (await replicator.policies.getByName(name)) continue;
-    await replicator.policies.create({
-      name,
-      description: `every push here is copied to ${target.region} (region topology)`,
-      srcRegistryId: null,
-      destRegistryId: registry.id,
-      destNamespace: '',
-      destNamespaceReplaceCount: -1,
-      trigger: { type: 'event_based' },
-      filters: [],
-      override: true,
-      deletion: true,
-      enabled: true,
-      systemManaged: true,
-    });
   }
+}
+
+/** True once the target's registry and policy match the deployment; false when a write lost a race. */
+async function ensureTarget(replicator: Replicator, box: SecretBox, target: TopologyTarget): Promise<boolean> {
+  const name = `region-${target.region}`;
+  const credential = { type: 'basic' as const, accessKey: inboundUsername, sealedSecret: await box.seal(target.password) };
+  const storage = target.bucket ? { bucket: target.bucket, region: target.region } : undefined;
+  let registry = await replicator.registries.getByName(name);
+  if (!registry) {
+    registry = await replicator.registries.create({
+      name,
+      type: 'harbor',
+      url: target.url,
+      insecure: target.url.startsWith('http:'),
+      description: `the ${target.region} region of this stage`,
+      credential,
+      ...(storage ? { storage } : {}),
+    });
+  } else {
+    const current = registry.credential ? await box.open(registry.credential.sealedSecret).catch(() => null) : null;
+    const sameStorage = registry.storage?.bucket === storage?.bucket && registry.storage?.region === storage?.region;
+    if (registry.url !== target.url || current !== target.password || !sameStorage) {
+      const { storage: _old, ...kept } = registry;
+      registry = await replicator.registries.update(kept, { url: target.url, insecure: target.url.startsWith('http:'), credential, ...(storage ? { storage } : {}) });
+    }
+  }
+  if (!registry) return false;
+  if (await replicator.policies.getByName(name)) return true;
+  const policy = await replicator.policies.create({
+    name,
+    description: `every push here is copied to ${target.region} (region topology)`,
+    srcRegistryId: null,
+    destRegistryId: registry.id,
+    destNamespace: '',
+    destNamespaceReplaceCount: -1,
+    trigger: { type: 'event_based' },
+    filters: [],
+    override: true,
+    deletion: true,
+    enabled: true,
+    systemManaged: true,
+  });
+  return policy !== null;
 }

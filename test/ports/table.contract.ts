@@ -296,6 +296,27 @@ export function describeTableContract(
         expect(sortKeys(await table.query(pk))).toEqual(sks);
       });
 
+      it('a cancelled transaction never undoes writes made while it ran', async () => {
+        const pk = partition();
+        await table.put({ pk, sk: 'guard', v: 0 });
+        // Enough items that copying the table (what some emulators do to roll back) takes a while.
+        await table.transact(Array.from({ length: 100 }, (_, i) => ({ put: { pk, sk: `bulk#${i}`, data: 'x'.repeat(300) } })));
+        // Transactions that will be cancelled, racing plain writes to other items of the table.
+        const cancelled = Array.from({ length: 40 }, (_, i) =>
+          table
+            .transact([
+              { put: { pk, sk: `never#${i}`, v: i } },
+              { check: { pk, sk: 'guard' }, condition: { equals: { v: 1 } } },
+            ])
+            .catch((error: unknown) => error),
+        );
+        const writes = Array.from({ length: 40 }, (_, i) => table.put({ pk, sk: `kept#${String(i).padStart(2, '0')}`, v: i }));
+        const outcomes = await Promise.all([...cancelled, ...writes]);
+        for (const outcome of outcomes.slice(0, 40)) expect(outcome).toBeInstanceOf(ConditionFailedError);
+        expect(sortKeys(await table.query(pk, { prefix: 'kept#' }))).toHaveLength(40);
+        expect(await table.query(pk, { prefix: 'never#' })).toEqual([]);
+      });
+
       it('spans partitions', async () => {
         const first = partition();
         const second = partition();

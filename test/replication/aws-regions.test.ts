@@ -109,8 +109,9 @@ describe('two regions on AWS (moto), replicating through the worker code', () =>
     const image = await pushImage(eastClient, 'global/app', 'v1', { layers: 2, layerBytes: 6 * 1024 * 1024 });
     await east.work();
 
-    const [execution] = await executionsOf({ ...asTestBerth(east) } as TestBerth, policy);
-    expect(execution).toMatchObject({ trigger: 'EVENT_BASED', status: 'Succeed', total: 1 });
+    const [execution] = await executionsOf(asTestBerth(east), policy);
+    const logs = await Promise.all((await tasksOf(asTestBerth(east), execution!.id)).map((task) => logOf(asTestBerth(east), execution!.id, task.id)));
+    expect(execution, logs.join('\n')).toMatchObject({ trigger: 'EVENT_BASED', status: 'Succeed', total: 1 });
     const westClient = new HttpRemoteRegistry({ url: west.url, credential: { username: 'admin', password: adminPassword } });
     const copied = await westClient.getManifest('global/app', 'v1');
     expect(copied?.digest).toBe(image.digest);
@@ -135,7 +136,7 @@ describe('two regions on AWS (moto), replicating through the worker code', () =>
     for (const execution of await executionsOf(asTestBerth(east), topology.id)) {
       const task = (await tasksOf(asTestBerth(east), execution.id)).find((t) => t.dst_resource === 'topo/app');
       if (task) {
-        expect(execution).toMatchObject({ trigger: 'EVENT_BASED', status: 'Succeed' });
+        expect(execution, await logOf(asTestBerth(east), execution.id, task.id)).toMatchObject({ trigger: 'EVENT_BASED', status: 'Succeed' });
         found = { execution: execution.id, task: task.id };
       }
     }

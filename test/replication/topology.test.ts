@@ -46,6 +46,19 @@ describe('the region topology the deployment describes', () => {
     expect(await upstream.replicator.policies.list()).toHaveLength(1);
     expect(await upstream.replicator.registries.list()).toHaveLength(1);
   });
+
+  test('processes that start together (the API and the worker) all apply it, and record it once', async () => {
+    const fresh = await startTestBerth({ topology: { targets: [] } });
+    try {
+      const { ensureTopologyPolicies } = await import('../../functions/replication/topology.js');
+      const targets = [{ region: 'sa-east-1', url: 'https://sa-east-1.registry.example.com', password: 'z'.repeat(32) }];
+      await Promise.all(Array.from({ length: 4 }, () => ensureTopologyPolicies(fresh.replicator, targets)));
+      expect(await fresh.replicator.registries.list()).toEqual([expect.objectContaining({ name: 'region-sa-east-1' })]);
+      expect(await fresh.replicator.policies.list()).toEqual([expect.objectContaining({ name: 'region-sa-east-1' })]);
+    } finally {
+      await fresh.stop();
+    }
+  });
 });
 
 describe('event-based executions', () => {

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
-/** One moto_server process serving S3, DynamoDB and SQS on its own loopback port. */
+/** One moto server process serving S3, DynamoDB and SQS on its own loopback port. */
 export interface Moto {
   endpoint: string;
   port: number;
@@ -49,7 +50,9 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: 
 export async function startMoto(options: { timeoutMs?: number } = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  // moto_server's own app behind a launcher that isolates DynamoDB requests, as DynamoDB does
+  // (see moto-server.py): moto alone lets a cancelled transaction undo a concurrent write.
+  const child = spawn('python3', [fileURLToPath(new URL('./moto-server.py', import.meta.url)), '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

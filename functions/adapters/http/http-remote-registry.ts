@@ -48,11 +48,11 @@ function describeNetworkError(url: string, error: unknown): RemoteRegistryError 
 async function errorFrom(response: Response, what: string): Promise<RemoteRegistryError> {
   let detail = '';
   try {
-    const text = (await response.text()).slice(0, 500);
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    detail = body.errors?.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ') ?? text;
+    detail = (await response.text()).slice(0, 500).trim();
+    const body = JSON.parse(detail) as { errors?: { code?: string; message?: string }[] };
+    if (body.errors) detail = body.errors.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ');
   } catch {
-    // not JSON: the status says enough
+    // not JSON: the text itself, if any, is the detail
   }
   const status = response.status;
   const reason = status === 401 ? 'credentials were rejected (401)' : status === 403 ? 'access denied (403)' : `answered ${status}`;
