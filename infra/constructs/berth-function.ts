@@ -1,12 +1,10 @@
-import path from 'node:path';
 import { Duration, RemovalPolicy, Stack, type CfnResource } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LogRetentionDays } from '../config/stage-config.js';
-import { repoRoot } from '../config/entry-points.js';
+import { functionCode } from './function-code.js';
 import { acknowledge } from '../nag/acknowledge.js';
 
 /**
@@ -14,10 +12,6 @@ import { acknowledge } from '../nag/acknowledge.js';
  * Node version the code was not tested on.
  */
 export const functionRuntime = Runtime.NODEJS_22_X;
-
-/** ESM bundles still meet CommonJS dependencies that call `require`; give them one. */
-const requireShim =
-  "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
 
 export interface BerthFunctionProps {
   /** Absolute path of the entry file; it must export `handler`. */
@@ -35,7 +29,7 @@ export interface BerthFunctionProps {
  * own log group; callers add data grants.
  */
 export class BerthFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -51,9 +45,9 @@ export class BerthFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      code: functionCode(this, props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: functionRuntime,
       architecture: Architecture.ARM_64,
@@ -61,23 +55,8 @@ export class BerthFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      // Stack traces point into the TypeScript sources through the bundled source map.
+      // Stack traces point into the TypeScript sources through the bundled source maps.
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      projectRoot: repoRoot,
-      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: requireShim,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too: the version in package-lock.json is the one tested, not the
-        // one the runtime happens to ship.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
     });
 
     acknowledge(this.role, {

@@ -3,7 +3,7 @@ import { variableNames } from '../../functions/config.js';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { bucketDefinition } from '../../functions/adapters/aws/resource-definitions.js';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { replicationLinks } from '../config/replication-topology.js';
 import type { StageConfig } from '../config/stage-config.js';
 import { acknowledge } from '../nag/acknowledge.js';
@@ -24,7 +24,7 @@ export const replicationEnvNames = {
   inboundPassword: variableNames.BERTH_REPLICATION_INBOUND_PASSWORD,
 } as const;
 
-function functionsOf(region: RegionStacks): NodejsFunction[] {
+function functionsOf(region: RegionStacks): LambdaFunction[] {
   return [region.api.apiFunction.function, region.api.worker.handler.function, region.api.longWorker.handler.function];
 }
 

@@ -6,11 +6,9 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import esbuild from 'esbuild';
 import type { Construct } from 'constructs';
+import { requireShim } from './function-code.js';
 
 const dockerfileDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docker', 'upload-service');
-
-const requireShim =
-  "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
 
 /**
  * The upload service's container image, built from the committed Dockerfile around an esbuild
