@@ -17,8 +17,9 @@ import { startMotoStack } from '../support/aws-stack.js';
 /**
  * The rules the registry enforces with table conditions, run on both table adapters (SQLite and
  * DynamoDB on moto) with the races forced rather than hoped for: a table that holds tag reads
- * until the test lets them go. Each test fails if the compare-and-set on the tag in
- * registry/manifests.ts is taken away.
+ * until the test lets them go. A tag move is guarded twice in registry/manifests.ts: by the
+ * repository's generation (every manifest write moves it) and by the compare-and-set on the tag
+ * itself, which alone sees an untag; the untag race below fails without the latter.
  */
 class GatedTable implements Table {
   /** Called on every tag read before it answers; may hold it. */
@@ -191,6 +192,27 @@ for (const backend of backends) {
       await expect(manifests.put(name, { tag: 'stable' }, mine, mediaType, noOverwrite)).rejects.toMatchObject({ code: 'DENIED' });
       expect(interfered).toBe(true);
       expect(await tagPoints(name, 'stable')).toBe(digestOf(theirs));
+    });
+
+    test('a tag removed between the read and the write: the write reports a new tag, not a move from the removed manifest', async () => {
+      const name = await freshRepository();
+      const old = manifest('old');
+      const next = manifest('next');
+      await new Manifests(deps).put(name, { tag: 'rc' }, old, mediaType);
+      let interfered = false;
+      table.onTagRead = async () => {
+        if (interfered) return;
+        interfered = true;
+        table.onTagRead = undefined;
+        // Someone untags it right after this caller saw it on the old manifest (an untag does not
+        // move the repository's generation: only the tag's own condition sees it).
+        await new Manifests(deps).delete(name, { tag: 'rc' });
+      };
+      const written = await manifests.put(name, { tag: 'rc' }, next, mediaType);
+      expect(interfered).toBe(true);
+      // The push event and the answer say what happened: the tag was created, nothing was replaced.
+      expect(written.created).toBe(true);
+      expect(await tagPoints(name, 'rc')).toBe(digestOf(next));
     });
 
     test('a manifest may reference only blobs linked into its own repository', async () => {
