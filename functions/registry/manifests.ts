@@ -8,6 +8,7 @@ import { ConditionFailedError, type Item, type WriteOp } from '../ports/table.js
 import { BlobLinks } from './blob-links.js';
 import { BlobRecords } from './blob-records.js';
 import { keys } from './keys.js';
+import { ManifestBodies } from './manifest-bodies.js';
 import { repositoryWriteOps } from './repository-meta.js';
 
 /** Tries of a manifest write whose read state changed before it committed. */
@@ -80,6 +81,7 @@ export function parseReference(reference: string, purpose: 'read' | 'write'): Re
 export class Manifests {
   private readonly links: BlobLinks;
   private readonly records: BlobRecords;
+  private readonly pulled = new ManifestBodies();
 
   constructor(private readonly deps: RegistryDeps) {
     this.links = new BlobLinks(deps.table);
@@ -118,6 +120,31 @@ export class Manifests {
     const item = await this.deps.table.get(keys.manifest(repository, digest));
     if (!item) return null;
     return { digest, mediaType: item.mediaType as string, size: item.size as number, subject: item.subject as string | undefined, item };
+  }
+
+  /**
+   * end-3: the manifest a pull names, with its bytes when `withBody`. A manifest pulled by tag
+   * recently comes from memory after the tag's read (ManifestBodies says why that is safe): one
+   * table read instead of two on the hottest path of a registry.
+   */
+  async pull(repository: string, reference: Reference, withBody: boolean): Promise<(StoredManifest & { body: Uint8Array | null }) | null> {
+    let digest: string;
+    if ('tag' in reference) {
+      const tag = await this.deps.table.get(keys.tag(repository, reference.tag));
+      if (!tag) return null;
+      digest = tag.digest as string;
+      const known = this.pulled.get(repository, digest);
+      if (known) return { digest, mediaType: known.mediaType, size: known.body.byteLength, body: withBody ? known.body : null };
+    } else {
+      digest = reference.digest.value;
+    }
+    const item = await this.deps.table.get(keys.manifest(repository, digest));
+    if (!item) return null;
+    const manifest = { digest, mediaType: item.mediaType as string, size: item.size as number, item };
+    if (!withBody) return { ...manifest, body: null };
+    const body = await this.body(manifest);
+    if (typeof item.body === 'string') this.pulled.set(repository, digest, { mediaType: manifest.mediaType, body });
+    return { ...manifest, body };
   }
 
   /** The stored bytes of a resolved manifest, exactly as pushed. */
@@ -291,6 +318,7 @@ export class Manifests {
       ),
     );
     await this.deps.table.transact(ops);
+    this.pulled.forget(repository, digest);
     return created;
   }
 
@@ -364,6 +392,7 @@ export class Manifests {
     // manifest that is gone (which a repeated DELETE, answering 404, could no longer clean up).
     while (ops.length + last.length > 100) await this.deps.table.transact(ops.splice(0, 100));
     await this.deps.table.transact([...ops, ...last]);
+    this.pulled.forget(repository, manifest.digest);
     return manifest;
   }
 

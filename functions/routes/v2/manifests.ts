@@ -22,7 +22,7 @@ export async function getManifest(c: Context<AppEnv>): Promise<Response> {
   const repository = repositoryOf(c);
   const reference = parseReference(paramOf(c, 'reference'), 'read');
   const { manifests } = c.get('registry');
-  const manifest = await manifests.resolve(repository, reference);
+  const manifest = await manifests.pull(repository, reference, c.req.method === 'GET');
   if (!manifest) throw new OciError('MANIFEST_UNKNOWN', undefined, { reference: paramOf(c, 'reference') });
   if (!accepts(c.req.header('accept'), manifest.mediaType)) {
     throw new OciError('MANIFEST_UNKNOWN', `manifest is ${manifest.mediaType}, which the request's Accept does not allow`, { mediaType: manifest.mediaType });
@@ -37,7 +37,7 @@ export async function getManifest(c: Context<AppEnv>): Promise<Response> {
   };
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers });
   await c.get('deps').pulls?.record(repository, manifest.digest, 'tag' in reference ? reference.tag : undefined, c.get('actor'));
-  return new Response((await manifests.body(manifest)) as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  return new Response(manifest.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
 
 /** end-7 PUT /v2/<name>/manifests/<reference>. */
