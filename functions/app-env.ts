@@ -13,6 +13,7 @@ import type { JobQueue } from './ports/job-queue.js';
 import type { Metrics } from './ops/metrics.js';
 import type { Table } from './ports/table.js';
 import type { StreamingFastPath } from './routes/v2/http.js';
+import type { V2Match } from './routes/v2/route-table.js';
 import type { RegistryConfig } from './registry/registry-deps.js';
 
 /** Everything the app needs from the outside world; only entry points build these. */
@@ -47,6 +48,8 @@ export interface AppEnv {
     /** Path parameters of the matched v2 route (name, reference, digest, uuid). */
     params: Record<string, string>;
     registry: { uploads: Uploads; manifests: Manifests; links: BlobLinks; pullGates: PullGates };
+    /** The v2 route the access layer matched (the dispatcher reuses it). */
+    v2Match?: V2Match;
     /** The matched route for logs and metrics (v2: the spec's endpoint id). */
     route?: string;
     /** Set when a response went out through the fast path: what was sent. */

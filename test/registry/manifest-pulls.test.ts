@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { AppDeps } from '../../functions/app-env.js';
 import { digestOf, parseDigest } from '../../functions/core/digest.js';
 import { createLocalDeps } from '../../functions/entry/local-deps.js';
 import type { Item, Key, Table } from '../../functions/ports/table.js';
@@ -22,7 +21,7 @@ function manifest(label: string): Uint8Array {
 }
 
 let dir: string;
-let deps: AppDeps;
+let deps: ReturnType<typeof createLocalDeps>;
 let reads: Key[];
 /** Two processes (two Lambda instances) on one table: each with its own memory. */
 let here: Manifests;
@@ -74,7 +73,7 @@ describe('pulls by tag', () => {
     expect((await here.pull(repository, { tag: 'live' }, true))?.digest).toBe(digestOf(first));
     await there.put(repository, { tag: 'live' }, second, oci);
     expect((await here.pull(repository, { tag: 'live' }, true))?.digest).toBe(digestOf(second));
-    await there.delete(repository, { digest: parseDigest(digestOf(second)) });
+    await there.delete(repository, { digest: parseDigest(digestOf(second))! });
     expect(await here.pull(repository, { tag: 'live' }, true)).toBeNull();
   });
 
@@ -90,7 +89,7 @@ describe('pulls by tag', () => {
   test('a pull by digest always asks the table: a deleted manifest is gone at once', async () => {
     const repository = await freshRepository();
     const bytes = manifest('by-digest');
-    const digest = parseDigest(digestOf(bytes));
+    const digest = parseDigest(digestOf(bytes))!;
     await there.put(repository, { tag: 'd' }, bytes, oci);
     expect((await here.pull(repository, { digest }, true))?.digest).toBe(digest.value);
     await there.delete(repository, { digest });

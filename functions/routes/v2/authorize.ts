@@ -37,7 +37,8 @@ export function authorizeV2(options: { classify?: typeof classifyV2Request } = {
     const identity = c.get('deps').identity;
     if (!identity) return next();
     // The raw path, as the router matches it: an encoded slash stays encoded and matches no route.
-    const access = classify(c.req.method, rawPathOf(c.req.url), new URL(c.req.url).searchParams);
+    const access = classify(c.req.method, rawPathOf(c.req.url), () => new URL(c.req.url).searchParams);
+    if (access?.match) c.set('v2Match', access.match);
     if (access && sessionEndpoints.has(access.endpoint) && c.req.query('_t') !== undefined) {
       // A session continued on the upload service carries no credentials (clients send none to
       // another host) but a token naming the session and repository, minted by the POST this

@@ -61,6 +61,8 @@ export function matchV2Route(method: string, path: string): V2Match | null {
 }
 
 export interface V2Access {
+  /** The route matched, kept so the dispatcher does not match the path again. */
+  match?: V2Match;
   endpoint: string;
   repository: string | null;
   actions: RepositoryAction[];
@@ -73,14 +75,17 @@ export interface V2Access {
  * What a `/v2/...` request needs to be allowed (the access layer's input): the repository and
  * actions, as Docker token scopes name them. Null when no route matches.
  */
-export function classifyV2Request(method: string, path: string, query: URLSearchParams): V2Access | null {
+export function classifyV2Request(method: string, path: string, query: URLSearchParams | (() => URLSearchParams)): V2Access | null {
   const below = path.replace(/^\/v2/, '');
   const match = matchV2Route(method, below);
   if (!match) return null;
   const { route, params } = match;
-  const access: V2Access = { endpoint: route.endpoint, repository: params.name ?? null, actions: route.action ? [route.action] : [] };
+  const access: V2Access = { match, endpoint: route.endpoint, repository: params.name ?? null, actions: route.action ? [route.action] : [] };
   if (route.endpoint === 'catalog') access.catalog = true;
-  if (route.endpoint === 'end-4' && query.get('mount') !== null && query.get('from')) access.mountFrom = query.get('from')!;
+  if (route.endpoint === 'end-4') {
+    const search = typeof query === 'function' ? query() : query;
+    if (search.get('mount') !== null && search.get('from')) access.mountFrom = search.get('from')!;
+  }
   if (route.action === 'push') access.actions = ['pull', 'push'];
   return access;
 }
@@ -98,7 +103,8 @@ export function v2App(): Hono<AppEnv> {
   app.all('*', async (c) => {
     const path = rawPathOf(c.req.url).replace(/^\/v2/, '');
     if (path.includes('%')) throw new OciError('NAME_INVALID', 'percent-encoded characters are not allowed in names, tags or digests', { path });
-    const match = matchV2Route(c.req.method, path);
+    // Matched already when the access layer classified the request (identity on).
+    const match = c.get('v2Match') ?? matchV2Route(c.req.method, path);
     if (!match) {
       const exists = v2Routes.some((route) => route.pattern.test(path));
       if (exists) throw new OciError('UNSUPPORTED', 'method not allowed on this endpoint', { method: c.req.method }, { status: 405 });
