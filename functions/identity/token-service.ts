@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
+// jose by subpath: its index loads every JOSE feature (177 modules), this server uses a few.
+import type { CryptoKey, JWK } from 'jose';
+import { exportJWK } from 'jose/key/export';
+import { generateKeyPair } from 'jose/key/generate/keypair';
+import { importJWK } from 'jose/key/import';
+import { SignJWT } from 'jose/jwt/sign';
+import { jwtVerify } from 'jose/jwt/verify';
 import type { Table } from '../ports/table.js';
 import { isLowS, toLowS } from './low-s.js';
 import type { ResourceAccess } from './scope.js';

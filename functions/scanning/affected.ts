@@ -1,4 +1,5 @@
-import semver from 'semver';
+// One function of semver, not its index: the whole package is 125 modules to load.
+import compareVersions from 'semver/functions/compare.js';
 import { compareApkVersions } from './apk-version.js';
 import { compareDebianVersions } from './debian-version.js';
 import type { Advisory, RangeEvent } from './osv.js';
@@ -19,7 +20,7 @@ export function comparatorFor(ecosystem: string): Comparator | null {
     case 'Alpine':
       return compareApkVersions;
     case 'npm':
-      return (a, b) => semver.compare(a, b, { loose: true });
+      return (a, b) => compareVersions(a, b, { loose: true });
     default:
       return null;
   }

@@ -1,4 +1,4 @@
-import semver from 'semver';
+import validVersion from 'semver/functions/valid.js';
 import { ScanError } from './scan-common.js';
 
 /** One installed package as a scan found it. */
@@ -186,7 +186,7 @@ export function parsePackageLock(text: string, path: string): InstalledPackage[]
   if (!lock || typeof lock !== 'object') throw new ScanError(`${path} is not a package-lock object`);
   const found = new Map<string, InstalledPackage>();
   const add = (name: string, version: unknown) => {
-    if (typeof version !== 'string' || !semver.valid(version, { loose: true }) || name === '') return;
+    if (typeof version !== 'string' || !validVersion(version, { loose: true }) || name === '') return;
     const key = `${name}@${version}`;
     if (!found.has(key)) found.set(key, { name, version, ecosystem: 'npm', path, purl: npmPurl(name, version), type: 'npm' });
   };

@@ -1,5 +1,5 @@
 import { constants, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { flattenedVerify } from 'jose';
+import { flattenedVerify } from 'jose/jws/flattened/verify';
 import { CborError, CborTag, decodeCbor, encodeCborStrings, type CborValue } from './cbor.js';
 import { signatureTypes } from './media-types.js';
 import { check, decodeBase64, type SignatureCheck, type TrustMaterial } from './verification.js';
