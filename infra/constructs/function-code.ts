@@ -7,7 +7,7 @@ import esbuild from 'esbuild';
 import type { Construct } from 'constructs';
 
 /** ESM bundles still meet CommonJS dependencies that call `require`; give them one. */
-export const requireShim =
+const requireShim =
   "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
 
 /**
@@ -48,6 +48,25 @@ function bundleOnce(scope: Construct, entry: string): string {
   return dir;
 }
 
+/**
+ * How Berth's code is bundled for AWS (the functions and the upload service's image): ESM for
+ * Node 22, minified, source maps without sources, every dependency included.
+ */
+export const nodeBundleOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'esm',
+  // The SDK's ES module builds shake far better than the CommonJS ones esbuild picks for Node.
+  mainFields: ['module', 'main'],
+  banner: { js: requireShim },
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+} satisfies esbuild.BuildOptions;
+
 /** What a bundle holds: every file's bytes, and the bytes a cold start loads (the entry and its static imports). */
 export interface BundleSizes {
   totalBytes: number;
@@ -62,20 +81,9 @@ export function bundleFunction(entry: string, dir: string): BundleSizes {
     outdir: dir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
+    ...nodeBundleOptions,
     splitting: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    // The SDK's ES module builds shake far better than the CommonJS ones esbuild picks for Node.
-    mainFields: ['module', 'main'],
-    banner: { js: requireShim },
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    legalComments: 'none',
     metafile: true,
-    logLevel: 'warning',
   });
   const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
   const byFile = new Map(outputs);

@@ -6,7 +6,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import esbuild from 'esbuild';
 import type { Construct } from 'constructs';
-import { requireShim } from './function-code.js';
+import { nodeBundleOptions } from './function-code.js';
 
 const dockerfileDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docker', 'upload-service');
 
@@ -50,16 +50,7 @@ function bundleOnce(scope: Construct, entry: string): string {
   esbuild.buildSync({
     entryPoints: [entry],
     outfile: path.join(dir, 'dist', 'upload-server.mjs'),
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: { js: requireShim },
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    logLevel: 'warning',
+    ...nodeBundleOptions,
   });
   fs.copyFileSync(path.join(dockerfileDir, 'Dockerfile'), path.join(dir, 'Dockerfile'));
   bundles.set(key, dir);
