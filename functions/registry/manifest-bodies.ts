@@ -38,7 +38,9 @@ export class ManifestBodies {
     // One large manifest does not push out many small ones.
     if (manifest.body.byteLength > this.budgetBytes / 16) return;
     this.forget(repository, digest);
-    this.entries.set(`${repository}\0${digest}`, { ...manifest, until: this.now() + this.ttlMs });
+    // A copy of its own: a small Buffer is a view of a shared 8 KiB pool, which it would keep alive.
+    const body = new Uint8Array(manifest.body);
+    this.entries.set(`${repository}\0${digest}`, { mediaType: manifest.mediaType, body, until: this.now() + this.ttlMs });
     this.bytes += manifest.body.byteLength;
     for (const [key, entry] of this.entries) {
       if (this.bytes <= this.budgetBytes) break;

@@ -113,6 +113,16 @@ describe('ManifestBodies', () => {
     expect(bodies.get('r', 'big')).toBeUndefined();
   });
 
+  test('keeps its own copy of a small body, not a view that holds a shared Buffer pool alive', () => {
+    const bodies = new ManifestBodies();
+    const pooled = Buffer.from('{"schemaVersion":2}', 'utf8');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.byteLength);
+    bodies.set('r', 'a', { mediaType: oci, body: pooled });
+    const kept = bodies.get('r', 'a')!.body;
+    expect(Buffer.from(kept).equals(pooled)).toBe(true);
+    expect(kept.buffer.byteLength).toBe(pooled.byteLength);
+  });
+
   test('forgets an entry after its time to live, and when told to', () => {
     let now = 0;
     const bodies = new ManifestBodies(1 << 20, 1000, () => now);
