@@ -35,7 +35,12 @@ def main() -> None:
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
             with dynamodb:
                 # The whole response is built while the lock is held.
-                return list(moto(environ, start_response))
+                result = moto(environ, start_response)
+                try:
+                    return list(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
         return moto(environ, start_response)
 
     run_simple(args.host, args.port, app, threaded=True)
