@@ -52,6 +52,8 @@ export interface AppEnv {
     v2Match?: V2Match;
     /** The matched route for logs and metrics (v2: the spec's endpoint id). */
     route?: string;
+    /** Set by completeResponse: a response that already carries every header, and its body's size. */
+    complete?: { response: Response; bytes: number };
     /** Set when a response went out through the fast path: what was sent. */
     sent?: { status: number; bytes?: number };
     /** Who is calling, for audit events; set by the access layer when there is one. */

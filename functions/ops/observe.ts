@@ -24,8 +24,11 @@ export function observe(): MiddlewareHandler<AppEnv> {
     }
     const sent = c.get('sent');
     const status = sent?.status ?? c.res.status;
-    const bytesOut = sent?.bytes ?? (Number(c.res.headers.get('content-length') ?? 0) || 0);
-    if (!sent) c.res.headers.set('X-Request-Id', requestId);
+    // A response made complete (routes/v2/http.ts) carries the id already and knows its size.
+    const complete = c.get('complete');
+    const made = complete?.response === c.res ? complete : undefined;
+    const bytesOut = sent?.bytes ?? made?.bytes ?? (Number(c.res.headers.get('content-length') ?? 0) || 0);
+    if (!sent && !made) c.res.headers.set('X-Request-Id', requestId);
     const route = c.get('route') ?? c.req.routePath;
     const seconds = (performance.now() - started) / 1000;
     metrics?.request({ route, method: c.req.method, status, seconds, bytesIn, bytesOut });

@@ -66,12 +66,30 @@ export function pageSizeOf(c: Context<AppEnv>, max = 10_000): number | undefined
 /** The header every distribution API response carries (spec: end-1, kept on all of them). */
 export const apiVersionHeader = { 'Docker-Distribution-API-Version': 'registry/2.0' } as const;
 
+/** The headers the registry adds to every v2 answer: the API version and the request id. */
+function ownHeaders(c: Context<AppEnv>): Record<string, string> {
+  const requestId = c.get('requestId') as string | undefined;
+  return requestId ? { ...apiVersionHeader, 'X-Request-Id': requestId } : { ...apiVersionHeader };
+}
+
+/**
+ * A v2 response made with every header it will carry: the API version and the request id go in
+ * here, and the access log is told its size, so nothing touches `response.headers` afterwards.
+ * On Node that would turn the plain header object into undici `Headers` and validate each one:
+ * about 15% of a manifest GET's time. Responses made otherwise get both headers added later.
+ */
+export function completeResponse(c: Context<AppEnv>, body: Uint8Array | null, status: number, headers: Record<string, string>): Response {
+  const response = new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers: { ...headers, ...ownHeaders(c) } });
+  c.set('complete', { response, bytes: body?.byteLength ?? 0 });
+  return response;
+}
+
 /**
  * A response whose body streams from `source`: through the runtime's fast path when it has one
  * (a blob file piped into the socket), else as a web stream (Lambda, `app.request` tests).
  */
 export function streamResponse(c: Context<AppEnv>, source: AsyncIterable<Uint8Array>, status: 200 | 206, headers: Record<string, string>): Response {
-  return c.get('deps').fastPath?.send(c, source, status, { ...apiVersionHeader, ...headers }) ?? new Response(toWebStream(source), { status, headers });
+  return c.get('deps').fastPath?.send(c, source, status, { ...ownHeaders(c), ...headers }) ?? new Response(toWebStream(source), { status, headers });
 }
 
 /** Async iterable to a web stream for a Response body. */

@@ -3,7 +3,7 @@ import type { AppEnv } from '../../app-env.js';
 import { OciError } from '../../core/errors.js';
 import { manifestMediaTypes, maxManifestBytes } from '../../core/manifest.js';
 import { parseReference } from '../../registry/manifests.js';
-import { paramOf, readBody, repositoryOf } from './http.js';
+import { completeResponse, paramOf, readBody, repositoryOf } from './http.js';
 
 /**
  * Does the client's Accept allow `mediaType`? No Accept, `*` wildcards, or an Accept naming no
@@ -35,9 +35,9 @@ export async function getManifest(c: Context<AppEnv>): Promise<Response> {
     'Docker-Content-Digest': manifest.digest,
     ETag: `"${manifest.digest}"`,
   };
-  if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers });
+  if (c.req.method === 'HEAD') return completeResponse(c, null, 200, headers);
   await c.get('deps').pulls?.record(repository, manifest.digest, 'tag' in reference ? reference.tag : undefined, c.get('actor'));
-  return new Response(manifest.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  return completeResponse(c, manifest.body, 200, headers);
 }
 
 /** end-7 PUT /v2/<name>/manifests/<reference>. */

@@ -113,7 +113,9 @@ export function v2App(): Hono<AppEnv> {
     c.set('params', match.params);
     c.set('route', match.route.endpoint);
     const response = await match.route.handler(c);
-    if (response !== RESPONSE_ALREADY_SENT) for (const [name, value] of Object.entries(apiVersionHeader)) response.headers.set(name, value);
+    if (response !== RESPONSE_ALREADY_SENT && c.get('complete')?.response !== response) {
+      for (const [name, value] of Object.entries(apiVersionHeader)) response.headers.set(name, value);
+    }
     return response;
   });
   return app;
