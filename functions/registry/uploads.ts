@@ -64,13 +64,19 @@ export class Uploads {
   private readonly links: BlobLinks;
   private readonly records: BlobRecords;
   /**
-   * Sessions a request of this process is writing. A second writer of the same session is refused
-   * at once rather than interleaving bytes with the first (the version check only catches it
-   * after the bytes are written).
+   * Sessions a request of this process is writing, each with a promise settled when it is done.
+   * A second writer of the same session never interleaves bytes with the first (the version check
+   * would only catch that after the bytes are written): it waits up to `busyWaitMs` for the first
+   * to finish, then works from the session as the first left it, else it is refused.
    */
-  private readonly busy = new Set<string>();
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly busyWaitMs: number;
 
-  constructor(private readonly deps: RegistryDeps) {
+  constructor(
+    private readonly deps: RegistryDeps,
+    options: { busyWaitMs?: number } = {},
+  ) {
+    this.busyWaitMs = options.busyWaitMs ?? 5_000;
     this.links = new BlobLinks(deps.table);
     this.records = new BlobRecords(deps);
   }
@@ -120,16 +126,32 @@ export class Uploads {
    * carry exactly its claimed length.
    */
   async append(session: UploadSession, body: AsyncIterable<Uint8Array>, range: ChunkRange | null, contentLength: number | null): Promise<UploadSession> {
-    return this.exclusively(session.id, () => this.appendNow(session, body, range, contentLength));
+    return this.exclusively(session, (current) => this.appendNow(current, body, range, contentLength));
   }
 
-  private async exclusively<T>(id: string, work: () => Promise<T>): Promise<T> {
-    if (this.busy.has(id)) throw new OciError('BLOB_UPLOAD_INVALID', 'another request is writing this upload', { uuid: id });
-    this.busy.add(id);
+  /**
+   * Runs `work` as the session's only writer in this process. The writer before it is most often
+   * one whose client is already gone: a body that came up short is answered at once
+   * (entry/client-errors.ts) while its request still gives back the bytes it wrote, and a client
+   * that retries at once must not be refused for that.
+   */
+  private async exclusively<T>(session: UploadSession, work: (current: UploadSession) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.busyWaitMs;
+    let waited = false;
+    for (let holder = this.busy.get(session.id); holder; holder = this.busy.get(session.id)) {
+      waited = true;
+      if (!(await settlesWithin(holder, deadline - Date.now()))) {
+        throw new OciError('BLOB_UPLOAD_INVALID', 'another request is writing this upload', { uuid: session.id });
+      }
+    }
+    let release!: () => void;
+    this.busy.set(session.id, new Promise<void>((resolve) => (release = resolve)));
     try {
-      return await work();
+      // After a wait, the session as the other writer left it (or BLOB_UPLOAD_UNKNOWN if it closed it).
+      return await work(waited ? await this.get(session.repository, session.id, session.owner) : session);
     } finally {
-      this.busy.delete(id);
+      this.busy.delete(session.id);
+      release();
     }
   }
 
@@ -203,7 +225,7 @@ export class Uploads {
    * record is written.
    */
   async finish(session: UploadSession, digest: Digest): Promise<{ size: number }> {
-    return this.exclusively(session.id, () => this.finishNow(session, digest));
+    return this.exclusively(session, (current) => this.finishNow(current, digest));
   }
 
   private async finishNow(session: UploadSession, digest: Digest): Promise<{ size: number }> {
@@ -262,7 +284,7 @@ export class Uploads {
 
   /** end-8 DELETE: frees the session and its bytes. */
   async cancel(session: UploadSession): Promise<void> {
-    await this.exclusively(session.id, () => this.discard(session));
+    await this.exclusively(session, (current) => this.discard(current));
   }
 
   private async discard(session: UploadSession): Promise<void> {
@@ -340,4 +362,16 @@ function tooLarge(limit: number, uploadServiceUrl: string | undefined): OciError
     ? `send large uploads to the upload service at ${uploadServiceUrl}`
     : 'this deployment has no upload service; push in chunks (Content-Range PATCHes) no larger than the limit, or deploy the upload service';
   return new OciError('SIZE_INVALID', `request body exceeds this endpoint's limit of ${limit} bytes: ${where}`, { limit }, { status: 413 });
+}
+
+/** Whether `promise` settles within `ms` (false at once when `ms` is not positive). */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  if (ms <= 0) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
