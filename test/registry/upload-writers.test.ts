@@ -32,17 +32,28 @@ function heldBody(first: Uint8Array, rest: Uint8Array) {
   return { body: body(), release, running };
 }
 
+/** A fresh session whose first writer has written `first` and is held until released. */
+async function heldWriter(uploads: Uploads, first: number, rest: number) {
+  const session = await uploads.start('team/writers');
+  const held = heldBody(Buffer.alloc(first, 1), Buffer.alloc(rest, 2));
+  const writing = uploads.append(session, held.body, null, first + rest);
+  await held.running;
+  return { session, writing, release: held.release };
+}
+
+/** A body of `size` bytes, all there at once. */
+async function* bytes(size: number, fill = 3) {
+  yield Buffer.alloc(size, fill);
+}
+
 describe('a second writer of one upload session', () => {
   test('waits for the first, then appends where it ended', async () => {
     const uploads = new Uploads(registry.deps, { busyWaitMs: 5_000 });
-    const session = await uploads.start('team/writers');
-    const held = heldBody(Buffer.alloc(4, 1), Buffer.alloc(4, 2));
-    const first = uploads.append(session, held.body, null, 8);
-    await held.running;
+    const { session, writing: first, release } = await heldWriter(uploads, 4, 4);
     // Sent with the session as it was read before the first write ended (offset 0).
-    const second = uploads.append(session, (async function* () { yield Buffer.alloc(3, 3); })(), null, 3);
+    const second = uploads.append(session, bytes(3), null, 3);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    held.release('finish');
+    release('finish');
     expect((await first).state.size).toBe(8);
     expect((await second).state.size).toBe(11);
     const stored = await uploads.get('team/writers', session.id);
@@ -51,27 +62,21 @@ describe('a second writer of one upload session', () => {
 
   test('after a first writer that failed, the second starts from the acknowledged size', async () => {
     const uploads = new Uploads(registry.deps, { busyWaitMs: 5_000 });
-    const session = await uploads.start('team/writers');
-    const held = heldBody(Buffer.alloc(5, 1), Buffer.alloc(5, 2));
-    const first = uploads.append(session, held.body, null, 10);
-    await held.running;
-    const second = uploads.append(session, (async function* () { yield Buffer.alloc(2, 3); })(), null, 2);
-    held.release('fail');
+    const { session, writing: first, release } = await heldWriter(uploads, 5, 5);
+    const second = uploads.append(session, bytes(2), null, 2);
+    release('fail');
     await expect(first).rejects.toMatchObject({ code: 'BLOB_UPLOAD_INVALID' });
     expect((await second).state.size).toBe(2);
   });
 
   test('is refused when the first is still writing at the end of its wait', async () => {
     const uploads = new Uploads(registry.deps, { busyWaitMs: 100 });
-    const session = await uploads.start('team/writers');
-    const held = heldBody(Buffer.alloc(4, 1), Buffer.alloc(4, 2));
-    const first = uploads.append(session, held.body, null, 8);
-    await held.running;
-    await expect(uploads.append(session, (async function* () { yield Buffer.alloc(1); })(), null, 1)).rejects.toMatchObject({
+    const { session, writing: first, release } = await heldWriter(uploads, 4, 4);
+    await expect(uploads.append(session, bytes(1, 0), null, 1)).rejects.toMatchObject({
       code: 'BLOB_UPLOAD_INVALID',
       message: 'another request is writing this upload',
     });
-    held.release('finish');
+    release('finish');
     expect((await first).state.size).toBe(8);
   });
 });
