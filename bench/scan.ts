@@ -31,6 +31,8 @@ import type { ScanJob } from '../functions/scanning/jobs.js';
 import { scanArtifact } from '../functions/scanning/image-scan.js';
 import { localSource } from '../functions/scanning/image-source.js';
 import { scanningOf } from '../functions/scanning/scanning-capability.js';
+import { runScan } from '../functions/scanning/scanning-jobs.js';
+import { importOsv } from '../functions/scanning/vuln-db-import.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const MiB = 1024 * 1024;
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
         await timed(async () => {
           const state = await scanning.service.request(repository, digest);
           const job: ScanJob = { version: 1, kind: 'scan', id: state.requestId, repository, digest, requestId: state.requestId };
-          await scanning.service.run(job);
+          await runScan(scanning.service, job);
           const done = await scanning.service.store.state(repository, digest);
           if (done?.status !== 'Success') throw new Error(`scan ended ${done?.status}: ${done?.message}`);
           packages = (await scanning.service.store.inventory(done))!.packages.length;
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
         }),
       })),
     );
-    await scanning.service.db.import((async function* () { yield* docs; })(), 'bench');
+    await importOsv(deps.table, (async function* () { yield* docs; })(), 'bench');
     for (let i = 0; i < 1000; i++) {
       const { op, state: pending } = await scanning.service.store.requestOp(`bench/copy-${i}`, digest, `r${i}`, new Date().toISOString());
       await deps.table.transact([op]);
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
     const unrelated = { name: 'unrelated', text: JSON.stringify({ id: 'BENCH-UNRELATED', modified: '2024-01-02T00:00:00Z', affected: [{ package: { ecosystem: 'Debian:12', name: 'no-such-package' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }] }] }) };
     const glibc = { name: 'glibc', text: JSON.stringify({ id: 'BENCH-GLIBC', modified: '2024-01-02T00:00:00Z', affected: [{ package: { ecosystem: 'Debian:12', name: 'glibc' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }] }] }] }) };
     const rematch = async (doc: { name: string; text: string }) => {
-      await scanning.service.db.import((async function* () { yield doc; })(), 'bench-update');
+      await importOsv(deps.table, (async function* () { yield doc; })(), 'bench-update');
       let outcome = { visited: 0, changed: 0 };
       const seconds = await timed(async () => {
         outcome = await scanning.service.rematchAll();

@@ -8,7 +8,7 @@ import type { AppDeps } from '../app-env.js';
 import { type Config, loadConfig } from '../config.js';
 import { CloudWatchMetrics } from '../ops/cloudwatch-metrics.js';
 import { configureLogging } from '../ops/logger.js';
-import { compose } from './compose.js';
+import { composeApp } from './compose-app.js';
 import { documentClientOptions, s3ClientConfig, sdkClientConfig } from './aws-client-config.js';
 import { readAwsEnv } from './aws-env.js';
 import { DeferredBlobStore, DeferredJobQueue } from './deferred-ports.js';
@@ -54,14 +54,14 @@ function createApiDeps(settings: Config): AppDeps {
 
 /**
  * The app behind an API Gateway HTTP API (payload format 2.0), with the AWS adapters, composed like
- * every other entry point (compose.ts).
+ * every other entry point (compose-app.ts), without the job handlers only workers run.
  */
 export async function createApiHandler(env: Record<string, string | undefined> = process.env): Promise<ApiHandler> {
   const config = loadConfig(env);
   configureLogging(config);
   const deps = createApiDeps(config);
   deps.metrics = new CloudWatchMetrics(config.POWERTOOLS_SERVICE_NAME);
-  const { app } = await compose(deps, config);
+  const { app } = await composeApp(deps, config);
   // Every response body goes back base64-encoded: manifests must reach the client byte for byte,
   // and a text round trip through the runtime would drop a byte order mark.
   return handle(app, { isContentTypeBinary: () => true }) as ApiHandler;

@@ -1,72 +1,47 @@
 import type { Hono } from 'hono';
-import { createApp } from '../app.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
-import type { Capability } from '../capability.js';
+import type { Capability, JobHandlers } from '../capability.js';
 import type { Config } from '../config.js';
-import { type IdentityNotice, identityFromConfig } from '../identity/from-config.js';
-import { artifactsCapability } from '../lifecycle/artifacts-capability.js';
-import { auditCapability } from '../lifecycle/audit-capability.js';
-import { ImmutableRules } from '../lifecycle/immutable-rules.js';
-import { pullStatsCapability } from '../lifecycle/pull-stats.js';
-import { retentionCapability } from '../lifecycle/retention-capability.js';
-import { webhookCapability } from '../lifecycle/webhook-capability.js';
 import type { JobHandler } from '../ports/job-queue.js';
-import { registryCapability } from '../registry/registry-capability.js';
-import { topologyFromConfig } from '../replication/topology.js';
-import { replicationCapability } from '../replication/replication-capability.js';
-import { schedulesCapability } from '../schedules/schedules-capability.js';
-import { scanningCapability } from '../scanning/scanning-capability.js';
-import { trustCapability } from '../trust/trust-capability.js';
+import { scanningName } from '../scanning/scan-service.js';
+import type { ScanningCapability } from '../scanning/scanning-capability.js';
+import { scanningJobs } from '../scanning/scanning-jobs.js';
 import { dispatch } from '../worker/dispatch.js';
-
-/** What differs between runtimes in the wiring below. */
-export interface CompositionOptions {
-  /** Periodic work of this runtime, run on every scheduler tick (the outbox sweep on AWS). */
-  alsoOnTick?: (() => Promise<unknown>)[];
-  /** Where identity's notices go (the generated admin password); default the logger, at warn. */
-  notice?: IdentityNotice;
-  /** The capabilities' own settings (config.ts); default every default. */
-  config?: Partial<Config>;
-}
+import { type CompositionOptions, capabilitiesOf, composeApp } from './compose-app.js';
 
 /**
- * Every capability of the registry, in the order their event consumers run. The one list the
- * Node server, the Lambda API, the workers and the upload service all share.
+ * Job handlers that load what only jobs need (a tar reader, a zip reader, the CVSS calculator),
+ * by the capability they belong to. They are added here, where jobs run, and never reach the
+ * modules compose-app.ts imports.
  */
-export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}): Capability[] {
-  const config = options.config ?? {};
-  return [
-    registryCapability(deps),
-    auditCapability(deps, config),
-    artifactsCapability(deps),
-    pullStatsCapability(deps, config),
-    webhookCapability(deps, config),
-    // Retention never removes a tag an immutable tag rule holds.
-    retentionCapability(deps, { isImmutable: async (repository, tag) => (await new ImmutableRules(deps.table).refusal(repository, tag)) !== null }),
-    schedulesCapability(deps, options.alsoOnTick),
-    scanningCapability(deps, options.config ?? {}),
-    trustCapability(deps),
-    replicationCapability(deps),
-  ];
+const jobsOnlyWorkersRun: Record<string, (capability: Capability) => JobHandlers> = {
+  [scanningName]: (capability) => scanningJobs(capability as ScanningCapability),
+};
+
+/** Adds every capability's worker-side job handlers to it (a kind is owned by one capability). */
+export function withWorkerJobs(capabilities: Capability[]): Capability[] {
+  for (const capability of capabilities) {
+    const more = jobsOnlyWorkersRun[capability.name]?.(capability);
+    if (more) capability.jobs = { ...capability.jobs, ...more };
+  }
+  return capabilities;
+}
+
+/** Every capability with all its job handlers: what a process that runs jobs dispatches to. */
+export function workerCapabilitiesOf(deps: AppDeps, options: CompositionOptions = {}): Capability[] {
+  return withWorkerJobs(capabilitiesOf(deps, options));
 }
 
 /**
- * The composition root: identity from the settings (when auth is on), the capabilities, and
- * from them the app and the worker's dispatch. Entry points build `deps` (the adapters of their
- * backend) and call this; nothing else wires the registry together.
+ * The composition root of the processes that run jobs (the worker function, the Node server, the
+ * tests): the app as compose-app.ts makes it, plus the worker's dispatch over every job handler.
  */
 export async function compose(
   deps: AppDeps,
   config: Config,
   options: CompositionOptions = {},
 ): Promise<{ app: Hono<AppEnv>; worker: JobHandler; capabilities: Capability[] }> {
-  deps.config.trustedProxyHops ??= config.BERTH_TRUSTED_PROXY_HOPS ?? 0;
-  deps.config.replicationKey ??= config.BERTH_REPLICATION_KEY;
-  deps.config.replicationTopology ??= topologyFromConfig(config);
-  if (config.BERTH_SESSION_HOURS) deps.config.sessionLifetimeSeconds ??= config.BERTH_SESSION_HOURS * 60 * 60;
-  const identity = await identityFromConfig(deps.table, config, options.notice);
-  if (identity) deps.identity = identity;
-  const capabilities = capabilitiesOf(deps, { ...options, config });
-  deps.capabilities = capabilities;
-  return { app: createApp(deps), worker: dispatch(capabilities, deps.table, deps.now), capabilities };
+  const { app, capabilities } = await composeApp(deps, config, options);
+  withWorkerJobs(capabilities);
+  return { app, worker: dispatch(capabilities, deps.table, deps.now), capabilities };
 }

@@ -6,7 +6,7 @@ import { listen } from '../ops/http-server.js';
 import { configureLogging, logger } from '../ops/logger.js';
 import { exitOnStartupError } from '../ops/startup-error.js';
 import { createAwsDeps } from './aws-deps.js';
-import { compose } from './compose.js';
+import { composeApp } from './compose-app.js';
 import { answerClientErrors } from './client-errors.js';
 import { nodePeerAddress } from './peer-address.js';
 
@@ -30,7 +30,7 @@ export async function startUploadServer(
   deps.peerAddress = nodePeerAddress;
   // Clients reach this host with the upload token in the Location's query; callers that send
   // Authorization instead (skopeo, oras) are checked like anywhere else.
-  const { app } = await compose(deps, config);
+  const { app } = await composeApp(deps, config);
   const running = await listen(app.fetch, {
     port: options.port ?? config.PORT ?? 8080,
     hostname: options.hostname ?? config.HOST ?? '0.0.0.0',

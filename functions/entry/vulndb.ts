@@ -4,6 +4,7 @@ import { loadConfig } from '../config.js';
 import { osvDocuments } from '../scanning/osv-archive.js';
 import { VulnDb } from '../scanning/vuln-db.js';
 import { createLocalDeps } from './local-deps.js';
+import { importOsv } from '../scanning/vuln-db-import.js';
 
 /**
  * `npm run vulndb -- import <zip|dir>...`: loads OSV data (osv.dev's per-ecosystem `all.zip`
@@ -40,7 +41,7 @@ async function main(args: string[]): Promise<number> {
     }
     let loaded = 0;
     for (const path of paths) {
-      const result = await db.import(osvDocuments(path), path);
+      const result = await importOsv(deps.table, osvDocuments(path), path);
       loaded += result.records;
       console.log(JSON.stringify({ source: path, records: result.records, advisories: result.advisories, skipped: result.skipped.length }));
       for (const skipped of result.skipped.slice(0, 20)) console.error(JSON.stringify({ level: 'warn', message: 'record skipped', ...skipped }));

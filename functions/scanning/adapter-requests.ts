@@ -1,16 +1,14 @@
 import type { AppDeps } from '../app-env.js';
-import { pruneChunks, putChunks, readChunks } from './chunked.js';
-import { remoteSource } from './image-source.js';
+import { pruneChunks, readChunks } from './chunked.js';
 import type { Inventory } from './inventory.js';
 import type { ScanRequest } from './adapter-client.js';
 import type { ScanRequestJob } from './jobs.js';
 import { scanKeys } from './keys.js';
-import { ScanError } from './scan-common.js';
 import type { VulnerabilityReport } from './report.js';
 import type { ScanService } from './scan-service.js';
 
 /** Requests (with the credentials they carry) are forgotten a day after they were taken. */
-const requestTtlSeconds = 24 * 60 * 60;
+export const requestTtlSeconds = 24 * 60 * 60;
 
 export interface AdapterRequestState {
   id: string;
@@ -31,7 +29,7 @@ export class AdapterRequests {
     private readonly service: ScanService,
   ) {}
 
-  private nowSeconds(): number {
+  nowSeconds(): number {
     return Math.floor((this.deps.now?.() ?? new Date()).getTime() / 1000);
   }
 
@@ -40,7 +38,7 @@ export class AdapterRequests {
     return item ? (item.state as unknown as AdapterRequestState) : null;
   }
 
-  private async put(state: AdapterRequestState): Promise<void> {
+  async put(state: AdapterRequestState): Promise<void> {
     await this.deps.table.put({ pk: scanKeys.request(state.id), sk: 'meta', state: state as never, expiresAt: this.nowSeconds() + requestTtlSeconds });
   }
 
@@ -51,28 +49,6 @@ export class AdapterRequests {
     const job: ScanRequestJob = { version: 1, kind: 'scan-request', id, requestId: id };
     await this.deps.queue.enqueue(job as never);
     return id;
-  }
-
-  /** The `scan-request` job; idempotent like the `scan` job. */
-  async run(job: ScanRequestJob): Promise<void> {
-    const state = await this.get(job.requestId);
-    if (!state || state.status === 'Success' || state.status === 'Error') return;
-    await this.put({ ...state, status: 'Running' });
-    const { registry, artifact } = state.request;
-    try {
-      const { scanArtifact } = await import('./image-scan.js');
-      const inventory = await scanArtifact(remoteSource(registry.url, artifact.repository, registry.authorization), artifact.digest, this.service.options.limits);
-      const report = await this.service.reportOf(artifact.repository, artifact.digest, inventory);
-      const pk = scanKeys.request(state.id);
-      const expiresAt = this.nowSeconds() + requestTtlSeconds;
-      const reportChunks = await putChunks(this.deps.table, pk, 'report', 'r', report, expiresAt);
-      const inventoryChunks = await putChunks(this.deps.table, pk, 'inventory', 'r', inventory, expiresAt);
-      // The credentials are not kept past the scan that needed them.
-      await this.put({ ...state, request: { ...state.request, registry: { url: registry.url } }, status: 'Success', chunks: { report: reportChunks, inventory: inventoryChunks } });
-    } catch (error) {
-      if (!(error instanceof ScanError) && !(error instanceof TypeError)) throw error;
-      await this.put({ ...state, request: { ...state.request, registry: { url: registry.url } }, status: 'Error', message: error.message });
-    }
   }
 
   async report(state: AdapterRequestState): Promise<VulnerabilityReport | null> {

@@ -1,12 +1,11 @@
 /**
- * CVSS base scores from vector strings (FIRST's CVSS v3.0/v3.1 specification, section 7), and
- * the qualitative rating of a score (None 0, Low 0.1-3.9, Medium 4.0-6.9, High 7.0-8.9,
- * Critical 9.0-10.0). v3.0 vectors use the same formula; v3.1 only changed the rounding helper,
- * which is what is used here for both (v3.0's plain ceiling can differ by 0.1 in rare cases).
- * CVSS v4.0 scores come from FIRST's lookup table of macro vectors and its interpolation, not a
- * formula: metaeffekt's calculator (ae-cvss-calculator) computes them. It is loaded by the code
- * that scores (`cvss4Ready`, awaited by the vulnerability data import), not by every process
- * that merely imports this module: the registry server never needs it at rest.
+ * CVSS base scores from vector strings (FIRST's CVSS v3.0/v3.1 specification, section 7); their
+ * qualitative ratings are in severity.ts. v3.0 vectors use the same formula; v3.1 only changed
+ * the rounding helper, which is what is used here for both (v3.0's plain ceiling can differ by
+ * 0.1 in rare cases). CVSS v4.0 scores come from FIRST's lookup table of macro vectors and its
+ * interpolation, not a formula: metaeffekt's calculator (ae-cvss-calculator) computes them. Only
+ * the vulnerability data import scores vectors, and it loads the calculator (`cvss4Ready`): a
+ * process at rest never does, and the API function's bundle holds neither.
  */
 type Calculator = typeof import('ae-cvss-calculator');
 let calculator: Calculator | undefined;
@@ -111,44 +110,5 @@ export function cvss4BaseScore(vector: string): number | null {
     return typeof score === 'number' && score >= 0 && score <= 10 ? score : null;
   } catch {
     return null;
-  }
-}
-
-/** Harbor's severity scale, lowest first. */
-export const severities = ['Unknown', 'Negligible', 'Low', 'Medium', 'High', 'Critical'] as const;
-export type Severity = (typeof severities)[number];
-
-export function severityRank(severity: Severity): number {
-  return severities.indexOf(severity);
-}
-
-/** CVSS v3 qualitative rating of a base score. A score of 0 ("None") is Negligible on Harbor's scale. */
-export function severityOfScore(score: number): Severity {
-  if (score >= 9) return 'Critical';
-  if (score >= 7) return 'High';
-  if (score >= 4) return 'Medium';
-  if (score >= 0.1) return 'Low';
-  return 'Negligible';
-}
-
-/** A free-text severity (an advisory's `database_specific.severity`, Debian's urgency...) on Harbor's scale. */
-export function severityOfLabel(label: string): Severity {
-  switch (label.trim().toLowerCase()) {
-    case 'critical':
-      return 'Critical';
-    case 'high':
-    case 'important':
-      return 'High';
-    case 'medium':
-    case 'moderate':
-      return 'Medium';
-    case 'low':
-      return 'Low';
-    case 'negligible':
-    case 'unimportant':
-    case 'none':
-      return 'Negligible';
-    default:
-      return 'Unknown';
   }
 }

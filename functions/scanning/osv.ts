@@ -1,6 +1,7 @@
 // zod/mini: the worker Lambda loads this module.
 import * as z from 'zod/mini';
-import { type Severity, cvss3BaseScore, cvss4BaseScore, severityOfLabel, severityOfScore } from './cvss.js';
+import { cvss3BaseScore, cvss4BaseScore } from './cvss.js';
+import { type Severity, severityOfLabel, severityOfScore } from './severity.js';
 
 /**
  * The part of the OSV schema (ossf/osv-schema, osv.dev) that matching needs. Unknown fields are

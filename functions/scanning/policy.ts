@@ -1,5 +1,5 @@
 import type { Item } from '../ports/table.js';
-import { type Severity, severityRank } from './cvss.js';
+import { type Severity, severityRank } from './severity.js';
 import type { ScanStatus } from './scan-store.js';
 
 /** Project metadata keys the vulnerability policy reads (identity/project-metadata.ts). */

@@ -1,5 +1,5 @@
 import { comparatorFor, affects } from './affected.js';
-import { type Severity, severities, severityRank } from './cvss.js';
+import { type Severity, severities, severityRank } from './severity.js';
 import type { Inventory } from './inventory.js';
 import type { Advisory } from './osv.js';
 

@@ -2,9 +2,8 @@ import type { AppDeps } from '../app-env.js';
 import { parseDigest } from '../core/digest.js';
 import { projectOf } from '../identity/stores/project-store.js';
 import { Manifests } from '../registry/manifests.js';
-import { type ScanRequest, scanWithAdapter } from './adapter-client.js';
+import type { ScanRequest } from './adapter-client.js';
 import { AllowlistStore } from './allowlist.js';
-import { localSource } from './image-source.js';
 import type { Inventory } from './inventory.js';
 import type { ScanJob } from './jobs.js';
 import { type LayerLimits, ScanError, defaultLayerLimits, isScannable } from './scan-common.js';
@@ -14,7 +13,7 @@ import { ArtifactSummaries } from '../registry/artifact-summaries.js';
 import { ConditionFailedError, type Item } from '../ports/table.js';
 import { type VerdictCache, type VulnerabilityReport, builtinScanner, matchInventory, summarize, topSeverity, vulnerabilityReportType } from './report.js';
 import { type ScanState, ScanStore, findingsHash } from './scan-store.js';
-import { ScannerRegistry, builtinUuid } from './scanner-registry.js';
+import { ScannerRegistry } from './scanner-registry.js';
 import { VulnDb, cachedLookup } from './vuln-db.js';
 
 export interface ScanningOptions {
@@ -49,8 +48,8 @@ export interface ScanOverview {
 }
 
 /**
- * Scanning's service: requests scans, runs them (the built-in scanner or a registered adapter),
- * stores reports and inventories, and re-matches inventories when the vulnerability data changes.
+ * Scanning's service: requests scans, stores reports and inventories, and re-matches inventories
+ * when the vulnerability data changes. The scans themselves run in scanning-jobs.ts.
  */
 export class ScanService {
   readonly store: ScanStore;
@@ -61,19 +60,19 @@ export class ScanService {
   private readonly summaries: ArtifactSummaries;
 
   constructor(
-    private readonly deps: AppDeps,
+    readonly deps: AppDeps,
     options: Partial<ScanningOptions> = {},
   ) {
     this.options = { ...defaultScanningOptions, ...options };
     const now = () => this.now();
     this.store = new ScanStore(deps.table);
-    this.db = new VulnDb(deps.table, now);
+    this.db = new VulnDb(deps.table);
     this.scanners = new ScannerRegistry(deps.table, now);
     this.allowlist = new AllowlistStore(deps.table, now);
     this.summaries = new ArtifactSummaries(deps.table);
   }
 
-  private now(): Date {
+  now(): Date {
     return this.deps.now?.() ?? new Date();
   }
 
@@ -100,7 +99,7 @@ export class ScanService {
    * Tells webhook policies (lifecycle's `notify` job) that a scan ended, in Harbor's payload
    * shape. The id is the request's, so a redelivered scan job notifies once.
    */
-  private async notify(repository: string, digest: string, requestId: string, eventType: 'SCANNING_COMPLETED' | 'SCANNING_FAILED'): Promise<void> {
+  async notify(repository: string, digest: string, requestId: string, eventType: 'SCANNING_COMPLETED' | 'SCANNING_FAILED'): Promise<void> {
     const project = projectOf(repository);
     const found = await this.deps.identity?.projects.get(project);
     const name = repository.slice(project.length + 1);
@@ -151,54 +150,6 @@ export class ScanService {
     }
   }
 
-  /**
-   * The `scan` job. Idempotent: a request already finished, or replaced by a newer one, is left
-   * alone; a redelivery of one that was Running (the worker died) runs it again. A scan that
-   * cannot complete ends as Error with its reason; only infrastructure failures throw (retry).
-   */
-  async run(job: ScanJob): Promise<void> {
-    const state = await this.store.state(job.repository, job.digest);
-    if (!state || state.requestId !== job.requestId || state.status === 'Success' || state.status === 'Error') return;
-    const started = this.now().toISOString();
-    await this.store.update(job.repository, job.digest, job.requestId, { status: 'Running', startTime: started });
-    const scanner = await this.scanners.current();
-    try {
-      let report: VulnerabilityReport;
-      let inventory: Inventory | null = null;
-      const meta = await this.db.meta();
-      if (scanner.uuid === builtinUuid) {
-        // The layer reader (and its tar library) loads with the first scan, not with the registry.
-        const { scanArtifact } = await import('./image-scan.js');
-        inventory = await scanArtifact(localSource(this.deps, job.repository), job.digest, this.options.limits);
-        report = await this.reportOf(job.repository, job.digest, inventory);
-      } else {
-        report = await scanWithAdapter(scanner, await this.adapterRequest(job.repository, job.digest), {
-          deadlineMs: this.options.adapterDeadlineMs,
-          maxWaitMs: this.options.adapterMaxWaitMs,
-        });
-        if (!Array.isArray(report.vulnerabilities)) throw new ScanError(`scanner ${scanner.name} sent a report without vulnerabilities`);
-      }
-      const done = await this.store.complete(job.repository, job.digest, job.requestId, {
-        report,
-        summary: summarize(report.vulnerabilities),
-        inventory,
-        ...(inventory && meta ? { generation: meta.generation } : {}),
-        at: this.now().toISOString(),
-      });
-      if (done) {
-        await this.writeGate(job.repository, job.digest, 'Success', report.vulnerabilities);
-        await this.notify(job.repository, job.digest, job.requestId, 'SCANNING_COMPLETED');
-      }
-    } catch (error) {
-      if (!(error instanceof ScanError)) throw error;
-      const failed = await this.store.update(job.repository, job.digest, job.requestId, { status: 'Error', message: error.message, endTime: this.now().toISOString() });
-      if (failed) {
-        await this.writeGate(job.repository, job.digest, 'Error', []);
-        await this.notify(job.repository, job.digest, job.requestId, 'SCANNING_FAILED');
-      }
-    }
-  }
-
   async reportOf(repository: string, digest: string, inventory: Inventory, lookup = cachedLookup(this.db), verdicts?: VerdictCache): Promise<VulnerabilityReport> {
     const vulnerabilities = await matchInventory(inventory, lookup, verdicts);
     return {
@@ -211,7 +162,7 @@ export class ScanService {
   }
 
   /** What an adapter is handed: the registry's URL and a pull token for this one repository. */
-  private async adapterRequest(repository: string, digest: string): Promise<ScanRequest> {
+  async adapterRequest(repository: string, digest: string): Promise<ScanRequest> {
     if (!this.options.registryUrl) throw new ScanError('an external scanner needs the registry URL it can pull from (BERTH_SCANNING_REGISTRY_URL)');
     let authorization: string | undefined;
     if (this.deps.identity) {

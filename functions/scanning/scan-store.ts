@@ -4,7 +4,7 @@ import { pruneChunks, putChunks, readChunks } from './chunked.js';
 import type { Inventory } from './inventory.js';
 import { scanKeys } from './keys.js';
 import type { ReportSummary, ScannerInfo, VulnerabilityReport } from './report.js';
-import type { Severity } from './cvss.js';
+import type { Severity } from './severity.js';
 
 /** Harbor's scan statuses. */
 export type ScanStatus = 'Pending' | 'Running' | 'Success' | 'Error';

@@ -1,10 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { AppDeps } from '../app-env.js';
 import type { Capability } from '../capability.js';
 import type { Config } from '../config.js';
@@ -39,6 +32,7 @@ export const vulnDbScheduleId = 'vulndb-refresh';
 
 export interface ScanningCapability extends Capability {
   service: ScanService;
+  requests: AdapterRequests;
   settings: ScanningSettings;
 }
 
@@ -60,40 +54,6 @@ async function* allArtifacts(deps: AppDeps): AsyncGenerator<{ repository: string
     }
     if (!page.more) return;
     last = page.repositories[page.repositories.length - 1];
-  }
-}
-
-/**
- * Downloads each OSV export zip to a temporary file (yauzl reads zips by random access) and
- * imports it when the set of archives changed since the last refresh. Returns whether the data
- * changed.
- */
-async function refreshVulnDb(service: ScanService, urls: string[]): Promise<boolean> {
-  if (urls.length === 0) return false;
-  const dir = await mkdtemp(join(tmpdir(), 'berth-vulndb-'));
-  try {
-    const files: string[] = [];
-    const digest = createHash('sha256');
-    for (const [n, url] of urls.entries()) {
-      const response = await fetch(url, { signal: AbortSignal.timeout(10 * 60 * 1000) });
-      if (!response.ok || !response.body) throw new Error(`vulnerability data ${url} answered ${response.status}`);
-      const file = join(dir, `${n}.zip`);
-      const hashing = Readable.fromWeb(response.body as never).on('data', (chunk: Buffer) => digest.update(chunk));
-      await pipeline(hashing, createWriteStream(file));
-      files.push(file);
-    }
-    const archiveDigest = `sha256:${digest.digest('hex')}`;
-    if ((await service.db.meta())?.archiveDigest === archiveDigest) return false;
-    // The zip reader is loaded by the refresh that needs it, not by every process at start.
-    const { osvDocuments } = await import('./osv-archive.js');
-    let loaded = 0;
-    for (const [n, file] of files.entries()) {
-      const result = await service.db.import(osvDocuments(file), urls[n]!, archiveDigest);
-      loaded += result.records;
-    }
-    return loaded > 0;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -126,9 +86,9 @@ export function scanningCapability(deps: AppDeps, config: Partial<Config>, optio
       const overview = await service.overview(repository, digest);
       return overview ? { scan_overview: overview } : {};
     },
+    requests,
+    // The scans and the data refresh are added where jobs run (scanning-jobs.ts).
     jobs: {
-      scan: (job) => service.run(job),
-      'scan-request': (job) => requests.run(job),
       'scan-all': async (job) => {
         for await (const artifact of allArtifacts(deps)) {
           if (artifact.subject || !(await service.scannable(artifact.repository, artifact.digest))) continue;
@@ -141,11 +101,6 @@ export function scanningCapability(deps: AppDeps, config: Partial<Config>, optio
       },
       'scan-gate-refresh': async () => {
         await service.refreshGates();
-      },
-      'vulndb-refresh': async (job) => {
-        if (await refreshVulnDb(service, settings.vulnDbUrls)) {
-          await deps.queue.enqueue({ version: 1, kind: 'scan-rematch', id: `rematch-after-${job.id}` });
-        }
       },
     },
     onEvent: async (event) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Stack, Stage } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import esbuild from 'esbuild';
@@ -71,7 +72,21 @@ export const nodeBundleOptions = {
 export interface BundleSizes {
   totalBytes: number;
   loadedAtStartBytes: number;
+  /** The source files bundled (paths relative to the working directory, as esbuild names them). */
+  inputs: string[];
 }
+
+/**
+ * What only a Lambda function's bundle leaves out or replaces:
+ * - the SDK's Node credential chain gives way to the environment's credentials, which is where
+ *   Lambda puts the function role's (functions/entry/lambda-credentials.ts);
+ * - `bowser`, the user-agent parser of the SDK's browser build: core's shared client module
+ *   names it in an `import()` no Node code path reaches, and esbuild keeps every `import()`.
+ */
+const lambdaOnly = {
+  alias: { '@aws-sdk/credential-provider-node': fileURLToPath(new URL('../../functions/entry/lambda-credentials.ts', import.meta.url)) },
+  external: ['bowser'],
+} satisfies esbuild.BuildOptions;
 
 /** Bundles `entry` into `dir` (emptied first) as every Berth function is bundled. */
 export function bundleFunction(entry: string, dir: string): BundleSizes {
@@ -82,6 +97,7 @@ export function bundleFunction(entry: string, dir: string): BundleSizes {
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     ...nodeBundleOptions,
+    ...lambdaOnly,
     splitting: true,
     metafile: true,
   });
@@ -98,5 +114,6 @@ export function bundleFunction(entry: string, dir: string): BundleSizes {
   return {
     totalBytes: outputs.reduce((sum, [, output]) => sum + output.bytes, 0),
     loadedAtStartBytes: [...loaded].reduce((sum, file) => sum + byFile.get(file)!.bytes, 0),
+    inputs: Object.keys(metafile.inputs),
   };
 }

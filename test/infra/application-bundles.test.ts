@@ -122,6 +122,34 @@ describe('the bundled application', () => {
   });
 
 
+  test('the API function holds none of the code only jobs run, and only the credentials Lambda gives', () => {
+    const code = (description: string) => {
+      const entry = bundleOf(description);
+      const chunksDir = path.join(path.dirname(entry), 'chunks');
+      return [entry, ...fs.readdirSync(chunksDir).filter((f) => f.endsWith('.mjs')).map((f) => path.join(chunksDir, f))].map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+    };
+    const apiCode = code('Berth registry API');
+    const workerCode = code('Berth jobs worker');
+    // Scanning's jobs (scanning/scanning-jobs.ts) and what they load: the tar reader, the zip
+    // reader, the CVSS v4 calculator. Each marker is a string literal of that code.
+    const jobsOnly = {
+      'scan job': 'sent a report without vulnerabilities',
+      'vulnerability data refresh': 'berth-vulndb-',
+      'tar reader': 'Invalid tar header',
+      'zip reader': 'end of central directory record signature',
+      'CVSS v4 calculator': 'Cvss4P0',
+    };
+    for (const [what, marker] of Object.entries(jobsOnly)) {
+      expect(workerCode.includes(marker), `the worker has the ${what}`).toBe(true);
+      expect(apiCode.includes(marker), `the API function has the ${what}`).toBe(false);
+    }
+    // The Node credential chain (profiles, SSO, instance metadata...) is replaced by the environment's.
+    for (const [name, bundle] of Object.entries({ api: apiCode, worker: workerCode })) {
+      expect(bundle.includes('Could not load credentials from any providers'), `${name}: the Node credential chain`).toBe(false);
+      expect(bundle.includes('Unable to find environment variable credentials'), `${name}: the environment's credentials`).toBe(true);
+    }
+  });
+
   test('the API function answers an HTTP API event for /v2/', async () => {
     const out = await runNode(
       `const { handler } = await import(${JSON.stringify(bundleOf('Berth registry API'))});

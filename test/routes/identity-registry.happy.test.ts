@@ -8,7 +8,7 @@ import { type LocalDeps, createLocalDeps } from '../../functions/entry/local-dep
 import { Identity, bootstrapIdentity } from '../../functions/identity/identity.js';
 import { projectRoles } from '../../functions/identity/rbac.js';
 import type { Item } from '../../functions/ports/table.js';
-import { capabilitiesOf } from '../../functions/entry/compose.js';
+import { workerCapabilitiesOf } from '../../functions/entry/compose.js';
 import { dispatch } from '../../functions/worker/dispatch.js';
 import { adminPassword, addUser, basic, userPassword } from '../support/identity-app.js';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await bootstrapIdentity(identity, adminPassword);
   deps.identity = identity;
   app = createApp(deps);
-  deps.queue.start(dispatch(capabilitiesOf(deps), deps.table));
+  deps.queue.start(dispatch(workerCapabilitiesOf(deps), deps.table));
   await addUser(identity, 'dev');
   await addUser(identity, 'reader');
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { osvDocuments } from '../../functions/scanning/osv-archive.js';
 import { gzipLayer, imageOf } from './support/layers.js';
 import { type ScanningApp, admin, fixtures, scanningApp } from './support/scanning-app.js';
+import { importOsv } from '../../functions/scanning/vuln-db-import.js';
 
 const reportType = 'application/vnd.security.vulnerability.report; version=1.1';
 let t: ScanningApp;
@@ -118,7 +119,7 @@ describe('rescans when the data changes', () => {
     expect(first.summary?.total).toBe(2);
     // The layers are gone from the blob store: a rescan that read them would fail.
     for (const layer of image.layers) await t.deps.blobs.delete((await import('./support/layers.js')).sha256(layer));
-    await t.scanning.service.db.import(osvDocuments(join(fixtures, 'osv-update')), 'update');
+    await importOsv(t.deps.table, osvDocuments(join(fixtures, 'osv-update')), 'update');
     await t.deps.queue.enqueue({ version: 1, kind: 'scan-rematch', id: 'rematch-1' });
     const until = Date.now() + 10_000;
     let state = first;

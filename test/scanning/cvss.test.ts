@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { cvss3BaseScore, cvss4BaseScore, cvss4Ready, severityOfScore } from '../../functions/scanning/cvss.js';
+import { cvss3BaseScore, cvss4BaseScore, cvss4Ready } from '../../functions/scanning/cvss.js';
+import { severityOfScore } from '../../functions/scanning/severity.js';
 import { advisoriesOf, parseOsv } from '../../functions/scanning/osv.js';
 
 describe('CVSS v3 base score', () => {

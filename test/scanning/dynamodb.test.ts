@@ -9,6 +9,7 @@ import { ScanStore } from '../../functions/scanning/scan-store.js';
 import { VulnDb, cachedLookup } from '../../functions/scanning/vuln-db.js';
 import { startMotoStack } from '../support/aws-stack.js';
 import { gzipLayer, imageOf, memorySource } from './support/layers.js';
+import { importOsv } from '../../functions/scanning/vuln-db-import.js';
 
 let stack: Awaited<ReturnType<typeof startMotoStack>>;
 let table: DynamoDbTable;
@@ -22,7 +23,7 @@ afterAll(async () => stack?.stop());
 describe('scanning stores on DynamoDB (moto)', () => {
   test("advisories, and a Debian image's inventory and report split across items under DynamoDB's limits", async () => {
     const db = new VulnDb(table);
-    const result = await db.import(osvDocuments(join(import.meta.dirname, 'fixtures', 'osv')), 'fixtures');
+    const result = await importOsv(table, osvDocuments(join(import.meta.dirname, 'fixtures', 'osv')), 'fixtures');
     expect(result.skipped).toEqual([]);
     const image = imageOf([
       await gzipLayer([

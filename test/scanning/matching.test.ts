@@ -9,6 +9,7 @@ import { osvDocuments } from '../../functions/scanning/osv-archive.js';
 import { matchInventory, summarize } from '../../functions/scanning/report.js';
 import { VulnDb, cachedLookup } from '../../functions/scanning/vuln-db.js';
 import { gzipLayer, imageOf, memorySource } from './support/layers.js';
+import { importOsv } from '../../functions/scanning/vuln-db-import.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const dpkgStatus = readFileSync('/var/lib/dpkg/status', 'utf8');
@@ -37,7 +38,7 @@ describe('OSV import', () => {
     const osv = join(dir, 'osv');
     execFileSync('cp', ['-r', join(fixtures, 'osv'), osv]);
     copyFileSync(join(fixtures, 'broken-osv.json'), join(osv, 'broken.json'));
-    const result = await db.import(osvDocuments(osv), 'fixtures');
+    const result = await importOsv(table, osvDocuments(osv), 'fixtures');
     expect(result.records).toBe(8);
     expect(result.skipped).toEqual([{ name: join(osv, 'broken.json'), error: expect.stringMatching(/^not JSON/) }]);
     expect((await db.advisories('npm', 'lodash')).map((a) => a.id).sort()).toEqual(['GHSA-35jh-r3h4-6jhm', 'GHSA-jf85-cpcp-j695', 'GHSA-p6mc-m468-83gw']);
@@ -51,7 +52,7 @@ describe('OSV import', () => {
     const zip = join(dir, 'all.zip');
     execFileSync('python3', ['-c', 'import sys, zipfile, os\nz = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)\nfor f in sorted(os.listdir(sys.argv[2])): z.write(os.path.join(sys.argv[2], f), f)\nz.close()', zip, join(fixtures, 'osv')]);
     const before = await db.meta();
-    const result = await db.import(osvDocuments(zip), 'all.zip');
+    const result = await importOsv(table, osvDocuments(zip), 'all.zip');
     expect(result).toEqual({ records: 8, advisories: 9, skipped: [] });
     expect((await db.meta())?.generation).not.toBe(before?.generation);
     expect((await db.advisories('npm', 'lodash')).length).toBe(3);
@@ -60,12 +61,12 @@ describe('OSV import', () => {
   test('a withdrawn record removes what an earlier import stored', async () => {
     const record = JSON.parse(readFileSync(join(fixtures, 'osv', 'GHSA-vh95-rmgr-6w4m.json'), 'utf8'));
     expect((await db.advisories('npm', 'minimist')).length).toBe(1);
-    const result = await db.import((async function* () {
+    const result = await importOsv(table, (async function* () {
       yield { name: 'withdrawn', text: JSON.stringify({ ...record, withdrawn: '2024-01-01T00:00:00Z' }) };
     })(), 'test');
     expect(result.records).toBe(1);
     expect(await db.advisories('npm', 'minimist')).toEqual([]);
-    await db.import((async function* () {
+    await importOsv(table, (async function* () {
       yield { name: 'again', text: JSON.stringify(record) };
     })(), 'test');
   });

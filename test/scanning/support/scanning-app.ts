@@ -10,6 +10,7 @@ import type { ScanState } from '../../../functions/scanning/scan-store.js';
 import { type ScanningCapability, scanningOf } from '../../../functions/scanning/scanning-capability.js';
 import { osvDocuments } from '../../../functions/scanning/osv-archive.js';
 import type { BuiltImage } from './layers.js';
+import { importOsv } from '../../../functions/scanning/vuln-db-import.js';
 
 export const adminPassword = 'Admin-Passw0rd';
 export const origin = 'http://registry.test';
@@ -31,7 +32,7 @@ export async function scanningApp(env: Record<string, string> = {}) {
   let app = composed.app;
   deps.queue.start(worker);
   const scanning: ScanningCapability = scanningOf(deps);
-  await scanning.service.db.import(osvDocuments(join(fixtures, 'osv')), 'fixtures');
+  await importOsv(deps.table, osvDocuments(join(fixtures, 'osv')), 'fixtures');
 
   const request = async (path: string, init?: RequestInit) => app.request(new URL(path, origin).toString(), init);
 

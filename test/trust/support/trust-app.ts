@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../../functions/app.js';
-import { capabilitiesOf } from '../../../functions/entry/compose.js';
+import { workerCapabilitiesOf } from '../../../functions/entry/compose.js';
 import { createLocalDeps, type LocalDeps } from '../../../functions/entry/local-deps.js';
 import { Identity, bootstrapIdentity } from '../../../functions/identity/identity.js';
 import { dispatch } from '../../../functions/worker/dispatch.js';
@@ -21,7 +21,7 @@ export async function trustApp() {
   const identity = new Identity(deps.table, { service: 'berth' });
   await bootstrapIdentity(identity, adminPassword);
   deps.identity = identity;
-  const capabilities = capabilitiesOf(deps);
+  const capabilities = workerCapabilitiesOf(deps);
   deps.capabilities = capabilities;
   const app = createApp(deps);
   const worker = dispatch(capabilities, deps.table);
