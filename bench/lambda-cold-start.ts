@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import { type BundleSizes, bundleFunction } from '../infra/constructs/function-code.js';
 
 /**
- * `npm run bench:cold-start`: bundles the API handler and a Hono hello-world handler the way the
- * CDK app bundles every function (infra/constructs/function-code.ts: esbuild, ESM, node22,
- * minified, an entry plus chunks loaded on demand, everything bundled: no reliance on the
- * runtime's SDK), then
- * times a cold start of each in fresh `node` processes: import the bundle, then answer one
- * `GET /v2/` API Gateway v2 event (no AWS call is needed to answer it, so the figure is the
- * code's own cost, not the network's). Runs alternate between the two; medians are reported.
+ * `npm run bench:cold-start`: bundles the API handler and two baselines the way the CDK app
+ * bundles every function (infra/constructs/function-code.ts: esbuild, ESM, node22, minified, an
+ * entry plus chunks loaded on demand, everything bundled: no reliance on the runtime's SDK): a Hono
+ * hello-world, and the same hello-world with a DynamoDB document client made at start (what any
+ * function keeping its data in DynamoDB pays before its own code). Then times a cold start of each
+ * in fresh `node` processes: import the bundle, then answer one `GET /v2/` API Gateway v2 event
+ * (no AWS call is needed to answer it, so the figure is the code's own cost, not the network's).
+ * Runs alternate between the three; medians are reported.
  *
  *   RUNS (default 9)
  */
@@ -23,6 +24,7 @@ const root = new URL('..', import.meta.url).pathname;
 const handlers = {
   api: join(root, 'functions/entry/api.handler.ts'),
   hello: join(root, 'bench/hello-world.handler.ts'),
+  helloTable: join(root, 'bench/hello-table.handler.ts'),
 } as const;
 type Name = keyof typeof handlers;
 
@@ -93,6 +95,7 @@ try {
   const samples: Record<Name, { importMs: number; firstRequestMs: number; totalMs: number; processMs: number }[]> = {
     api: [],
     hello: [],
+    helloTable: [],
   };
   for (let index = 0; index < runs; index++) {
     for (const name of Object.keys(handlers) as Name[]) {
@@ -113,13 +116,17 @@ try {
   });
   const api = summary('api');
   const hello = summary('hello');
+  const helloTable = summary('helloTable');
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
   console.log(`node ${process.version}, ${runs} fresh processes each, medians`);
-  console.table({ 'api.handler': api, 'hello-world': hello });
+  console.table({ 'api.handler': api, 'hello-world': hello, 'hello-world + DynamoDB client': helloTable });
   console.log(
     JSON.stringify({
       loadedAtStartRatio: ratio(api.loadedAtStartKiB, hello.loadedAtStartKiB),
       coldRatio: ratio(api.coldMs, hello.coldMs),
+      // What any function that reads DynamoDB pays before its own code: the SDK's floor.
+      helloTableColdRatio: ratio(helloTable.coldMs, hello.coldMs),
+      coldRatioOverHelloTable: ratio(api.coldMs, helloTable.coldMs),
       processRatio: ratio(api.processMs, hello.processMs),
       targets: {
         bundleUnder1MB: bundles.api.totalBytes < 1_000_000,
