@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   let stops: (() => Promise<void> | void)[] = [];
   try {
     const config = loadConfig(process.env);
-    configureLogging(config);
+    configureLogging(config, { batched: true });
     const backend = config.BERTH_BACKEND === 'aws' ? await awsBackend(config) : await localBackend(config);
     backend.deps.fastPath = nodeStreams;
     backend.deps.peerAddress = nodePeerAddress;

@@ -23,7 +23,7 @@ export async function startUploadServer(
   options: { port?: number; hostname?: string } = {},
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const config = loadConfig(env);
-  configureLogging(config);
+  configureLogging(config, { batched: true });
   const deps = createAwsDeps(config);
   delete deps.config.maxRequestBytes;
   deps.fastPath = nodeStreams;
