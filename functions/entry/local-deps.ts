@@ -4,6 +4,7 @@ import { FsBlobStore } from '../adapters/local/fs-blob-store.js';
 import { SqliteTable } from '../adapters/local/sqlite-table.js';
 import { TableJobQueue } from '../adapters/local/table-job-queue.js';
 import type { AppDeps } from '../app-env.js';
+import { tagItems } from '../registry/keys.js';
 import { defaultRegistryConfig } from '../registry/registry-deps.js';
 
 export interface LocalDeps extends AppDeps {
@@ -21,7 +22,9 @@ export interface LocalDeps extends AppDeps {
  */
 export function createLocalDeps(dataDir: string): LocalDeps {
   mkdirSync(dataDir, { recursive: true });
-  const table = new SqliteTable(join(dataDir, 'registry.db'));
+  // Tags are written by this server alone (it holds the data directory's lock), so their reads,
+  // one per pull by tag, come from memory once read (SqliteTable keeps them exact).
+  const table = new SqliteTable(join(dataDir, 'registry.db'), { owned: [tagItems] });
   return {
     table,
     blobs: new FsBlobStore(dataDir),

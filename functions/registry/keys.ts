@@ -28,13 +28,16 @@ import { indexPartitions, partitions } from '../table-layout.js';
  */
 const repo = (name: string) => `${partitions.repository}${name}`;
 
+/** Where every tag item lives: its partition and sort-key prefixes. */
+export const tagItems = { pkPrefix: partitions.repository, skPrefix: 'tag#' } as const;
+
 export const keys = {
   repository: (name: string) => ({ pk: repo(name), sk: 'meta' }),
   catalogEntry: (name: string) => ({ pk: partitions.catalog, sk: name }),
   blobLink: (name: string, digest: string) => ({ pk: repo(name), sk: `blob#${digest}` }),
   blobLinkIndex: (digest: string) => `${indexPartitions.blobRepositories}${digest}`,
   manifest: (name: string, digest: string) => ({ pk: repo(name), sk: `manifest#${digest}` }),
-  tag: (name: string, tag: string) => ({ pk: repo(name), sk: `tag#${tag}` }),
+  tag: (name: string, tag: string) => ({ pk: repo(name), sk: `${tagItems.skPrefix}${tag}` }),
   tagIndex: (name: string, digest: string) => `${indexPartitions.tagsOf}${name}@${digest}`,
   referrer: (name: string, subject: string, digest: string) => ({ pk: repo(name), sk: `referrer#${subject}#${digest}` }),
   referrerPrefix: (subject: string) => `referrer#${subject}#`,

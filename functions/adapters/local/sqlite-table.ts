@@ -20,11 +20,35 @@ const highest = '\u{10FFFF}';
  * BINARY collation compares UTF-8 bytes, DynamoDB's order for string keys. WAL with
  * synchronous=FULL: a committed write survives a crash of the process and of the machine.
  */
+export interface SqliteTableOptions {
+  /**
+   * Items (by partition and sort-key prefix) that only this process writes: the server holds the
+   * data directory's lock, and the admin and vulndb commands never write them. Point reads of
+   * those items are served from memory after the first, and every write this table makes forgets
+   * the keys it touched, so a read never returns what the database no longer holds. An item read
+   * from SQLite costs a read transaction (two fcntl locks on the WAL index) each time.
+   */
+  owned?: readonly { pkPrefix: string; skPrefix: string }[];
+  /** How many owned items are kept in memory at most (oldest out first); default 10,000. */
+  ownedItemsKept?: number;
+}
+
+interface Row {
+  item: string;
+  expires_at: number | null;
+}
+
 export class SqliteTable implements Table {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteTable['prepare']>;
+  private readonly ownedItems: readonly { pkPrefix: string; skPrefix: string }[];
+  private readonly ownedItemsKept: number;
+  /** Rows of owned items as last read (null: absent), by pk NUL sk. */
+  private readonly owned = new Map<string, Row | null>();
 
-  constructor(path: string) {
+  constructor(path: string, options: SqliteTableOptions = {}) {
+    this.ownedItems = options.owned ?? [];
+    this.ownedItemsKept = options.ownedItemsKept ?? 10_000;
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -46,7 +70,7 @@ export class SqliteTable implements Table {
 
   private prepare() {
     return {
-      get: this.db.prepare<[string, string], { item: string; expires_at: number | null }>(
+      get: this.db.prepare<[string, string], Row>(
         'SELECT item, expires_at FROM items WHERE pk = ? AND sk = ?',
       ),
       put: this.db.prepare<[string, string, string | null, string | null, number | null, string]>(
@@ -66,9 +90,30 @@ export class SqliteTable implements Table {
   }
 
   private read(key: Key): Item | null {
-    const row = this.statements.get.get(key.pk, key.sk);
+    const row = this.isOwned(key) ? this.ownedRow(key) : this.statements.get.get(key.pk, key.sk);
     if (!row || isExpired(row.expires_at)) return null;
     return JSON.parse(row.item) as Item;
+  }
+
+  private isOwned(key: Key): boolean {
+    return this.ownedItems.length > 0 && this.ownedItems.some((owned) => key.sk.startsWith(owned.skPrefix) && key.pk.startsWith(owned.pkPrefix));
+  }
+
+  /** An owned item's row, from memory once read (each read parses its own copy of the item). */
+  private ownedRow(key: Key): Row | null {
+    const id = `${key.pk}\u0000${key.sk}`;
+    const kept = this.owned.get(id);
+    if (kept !== undefined) return kept;
+    const row = this.statements.get.get(key.pk, key.sk) ?? null;
+    if (this.owned.size >= this.ownedItemsKept) this.owned.delete(this.owned.keys().next().value!);
+    this.owned.set(id, row);
+    return row;
+  }
+
+  /** Forgets what memory holds of the items `keys` name, after a write to them (done or not). */
+  private forget(keys: Key[]): void {
+    if (this.owned.size === 0) return;
+    for (const key of keys) this.owned.delete(`${key.pk}\u0000${key.sk}`);
   }
 
   private check(key: Key, condition: Condition | undefined): void {
@@ -93,14 +138,14 @@ export class SqliteTable implements Table {
   }
 
   async put(item: Item, condition?: Condition): Promise<void> {
-    this.commit(() => {
+    this.commit([item], () => {
       this.check(item, condition);
       this.write(item);
     });
   }
 
   async delete(key: Key, condition?: Condition): Promise<void> {
-    this.commit(() => {
+    this.commit([key], () => {
       this.check(key, condition);
       this.statements.delete.run(key.pk, key.sk);
     });
@@ -115,7 +160,8 @@ export class SqliteTable implements Table {
       if (seen.has(id)) throw new Error(`a transaction touches ${key.pk} / ${key.sk} twice`);
       seen.add(id);
     }
-    this.commit(() => {
+    const written = ops.flatMap((op) => ('put' in op ? [op.put] : 'delete' in op ? [op.delete] : []));
+    this.commit(written, () => {
       for (const op of ops) {
         if ('put' in op) this.check(op.put, op.condition);
         else if ('delete' in op) this.check(op.delete, op.condition);
@@ -129,15 +175,18 @@ export class SqliteTable implements Table {
   }
 
   /**
-   * Runs `work` as one transaction. A full disk rolls it back whole (SQLite's own guarantee) and
-   * is reported as StorageFullError: the same write succeeds once space is freed.
+   * Runs `work` as one transaction writing the items `keys` name. A full disk rolls it back whole
+   * (SQLite's own guarantee) and is reported as StorageFullError: the same write succeeds once
+   * space is freed.
    */
-  private commit(work: () => void): void {
+  private commit(keys: Key[], work: () => void): void {
     try {
       this.db.transaction(work)();
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_FULL') throw new StorageFullError('no space left on the device holding the database', { cause: error });
       throw error;
+    } finally {
+      this.forget(keys);
     }
   }
 
