@@ -61,6 +61,7 @@ describe('/metrics', () => {
     expect(text).toContain('berth_http_requests_total{route="end-7",method="PUT",status="201"} 1');
     expect(text).toMatch(/berth_http_request_duration_seconds_count\{route="end-3",method="GET"\} 2/);
     expect(text).toMatch(new RegExp(`berth_http_bytes_total\\{direction="out"\\} ${size}\\b`));
+    expect(text).toMatch(/berth_http_bytes_total\{direction="in"\} [1-9]\d*\b/);
     expect(text).toMatch(/berth_queue_depth\{queue="short"\} \d+/);
     expect(text).toContain('berth_uploads_in_flight 0');
   });
