@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, UploadState } from '../../ports/blob-store.js';
 import { StorageFullError, isNoSpace } from '../../ports/storage-full-error.js';
+import { FileBytes } from '../node/file-bytes.js';
 
 /**
  * The file-system calls whose order makes the store durable (write and fsync the file, rename,
@@ -76,8 +77,7 @@ export class FsBlobStore implements BlobStore {
   async open(digest: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array> | null> {
     const path = this.blobPath(digest);
     try {
-      const handle = await open(path, 'r');
-      return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
+      return new FileBytes(await open(path, 'r'), range?.start, range?.end);
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
