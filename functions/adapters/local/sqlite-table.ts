@@ -14,12 +14,6 @@ import {
 /** Above every UTF-8 sequence a key can hold after a prefix: closes a prefix range. */
 const highest = '\u{10FFFF}';
 
-/**
- * The single-table port on SQLite (better-sqlite3) for the embedded default. One row per item,
- * the whole item as JSON, keys and the index columns copied out so SQLite orders them. SQLite's
- * BINARY collation compares UTF-8 bytes, DynamoDB's order for string keys. WAL with
- * synchronous=FULL: a committed write survives a crash of the process and of the machine.
- */
 export interface SqliteTableOptions {
   /**
    * Items (by partition and sort-key prefix) that only this process writes: the server holds the
@@ -38,6 +32,12 @@ interface Row {
   expires_at: number | null;
 }
 
+/**
+ * The single-table port on SQLite (better-sqlite3) for the embedded default. One row per item,
+ * the whole item as JSON, keys and the index columns copied out so SQLite orders them. SQLite's
+ * BINARY collation compares UTF-8 bytes, DynamoDB's order for string keys. WAL with
+ * synchronous=FULL: a committed write survives a crash of the process and of the machine.
+ */
 export class SqliteTable implements Table {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<SqliteTable['prepare']>;
