@@ -29,7 +29,8 @@ export interface CompositionOptions {
 
 /**
  * Every capability of the registry, in the order their event consumers run. The one list the
- * Node server, the Lambda API, the workers and the upload service all share.
+ * Node server, the Lambda API, the workers and the upload service all share; where jobs run,
+ * entry/compose.ts adds the worker-side handlers to it.
  */
 export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}): Capability[] {
   const config = options.config ?? {};
@@ -50,10 +51,10 @@ export function capabilitiesOf(deps: AppDeps, options: CompositionOptions = {}):
 
 /**
  * The composition root of the processes that serve requests: identity from the settings (when
- * auth is on), the capabilities, and from them the app. It holds no code that only jobs run
- * (entry/compose.ts adds that), so the API function's bundle carries none of it. Entry points
- * build `deps` (the adapters of their backend) and call this or `compose`; nothing else wires
- * the registry together.
+ * auth is on), the capabilities, and from them the app. It leaves out the job handlers that load
+ * libraries only jobs use (entry/compose.ts adds them), so the API function's bundle carries
+ * none of that code. Entry points build `deps` (the adapters of their backend) and call this or
+ * `compose`; nothing else wires the registry together.
  */
 export async function composeApp(
   deps: AppDeps,
